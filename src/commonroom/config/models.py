@@ -1,0 +1,119 @@
+"""The configuration schema, declared once.
+
+Every section forbids unknown keys so that a typo stops the start instead of being ignored (the incumbent only
+logs a warning). Field descriptions double as the generated configuration reference (`commonroom config docs`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_HOSTPORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
+
+
+def split_hostport(value: str) -> tuple[str, int]:
+    """Split "HOST:PORT" (IPv6 hosts in brackets) into its parts."""
+    match = _HOSTPORT.match(value)
+    if not match or int(match["port"]) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT (for example 127.0.0.1:8000)")
+    return match["host"].strip("[]"), int(match["port"])
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class HubConfig(Section):
+    bind: str = Field("127.0.0.1:8000", description="Public address people open; the proxy listens here.")
+    internal_bind: str = Field(
+        "127.0.0.1:8081", description="Where the hub itself listens; only the proxy and servers reach it."
+    )
+    base_url: str = Field("/", description="URL prefix of the whole site, e.g. /jupyter/.")
+    data_dir: Path = Field(Path("commonroom-data"), description="Database, secrets and logs (mode 0700).")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL. Empty: SQLite file commonroom.sqlite in data_dir."
+    )
+    public_url: str = Field("", description="Public origin (https://hub.example.org) when behind TLS.")
+    cookie_max_age_days: float = Field(14, gt=0, description="How long a sign-in lasts.")
+    first_admin_link_minutes: int = Field(
+        60, gt=0, description="How long the one-time link that creates the first administrator works."
+    )
+    concurrent_spawn_limit: int = Field(100, ge=0, description="Spawns under way at once; 0 means no limit.")
+
+    @field_validator("bind", "internal_bind")
+    @classmethod
+    def _hostport(cls, value: str) -> str:
+        split_hostport(value)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _slashes(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/', e.g. '/' or '/jupyter/'")
+        return value if value.endswith("/") else value + "/"
+
+
+class ProxyConfig(Section):
+    managed: bool = Field(True, description="Start the proxy as a child process (false: it runs on its own).")
+    api_url: str = Field("http://127.0.0.1:8001", description="The proxy's REST API (configurable-http-proxy's).")
+    auth_token: str = Field("", description="Token for the proxy API. Empty: generated into data_dir.")
+    command: list[str] = Field(
+        default_factory=list,
+        description="Command that starts the proxy. Empty: the built-in `commonroom proxy`. "
+        "configurable-http-proxy works too.",
+    )
+
+
+class ThrottleConfig(Section):
+    max_failures: int = Field(5, ge=1, description="Failed sign-ins allowed per account or address in the window.")
+    window_seconds: int = Field(300, ge=1, description="Window in which failures are counted.")
+    lockout_seconds: int = Field(300, ge=1, description="How long sign-in is refused once the limit is reached.")
+
+
+class AuthConfig(Section):
+    authenticator: str = Field("native", description="Authenticator by entry-point name (commonroom.authenticators).")
+    open_signup: bool = Field(False, description="New sign-ups may sign in at once, without an admin's approval.")
+    min_password_length: int = Field(10, ge=8, le=1024, description="Shortest password accepted at sign-up.")
+    admin_users: list[str] = Field(default_factory=list, description="Users who are always administrators.")
+    throttle: ThrottleConfig = Field(default_factory=ThrottleConfig)  # type: ignore[arg-type]
+
+
+class LocalSpawnerConfig(Section):
+    os_accounts: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Run each person's server as their own OS account: auto = when the hub runs as root.",
+    )
+    account_prefix: str = Field("cr-", description="Prefix of the OS account names made for people.")
+    home_root: Path = Field(Path("/home"), description="Where OS-account homes are created.")
+    homes_dir: Path = Field(
+        Path("homes"), description="Without OS accounts: homes live here (relative to data_dir)."
+    )
+
+
+class SpawnerConfig(Section):
+    kind: str = Field("local", description="Spawner by entry-point name (commonroom.spawners).")
+    cmd: list[str] = Field(
+        default_factory=list,
+        description="Single-user server command. Empty: Commonroom's JupyterLab launcher. "
+        "['jupyterhub-singleuser'] runs a stock JupyterHub image's server.",
+    )
+    args: list[str] = Field(default_factory=list, description="Extra arguments for the command.")
+    default_url: str = Field("/lab", description="Where a server opens, e.g. /lab/tree/Welcome.ipynb.")
+    welcome_dir: Path | None = Field(None, description="Folder copied into each new home (welcome notebooks).")
+    environment: dict[str, str] = Field(default_factory=dict, description="Extra environment for every server.")
+    start_timeout: float = Field(60, gt=0, description="Seconds a server may take to start.")
+    http_timeout: float = Field(30, gt=0, description="Seconds a started server may take to answer HTTP.")
+    poll_interval: float = Field(10, gt=0, description="Seconds between checks that running servers are alive.")
+    local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)  # type: ignore[arg-type]
+
+
+class Config(Section):
+    hub: HubConfig = Field(default_factory=HubConfig)  # type: ignore[arg-type]
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig)  # type: ignore[arg-type]
+    auth: AuthConfig = Field(default_factory=AuthConfig)  # type: ignore[arg-type]
+    spawner: SpawnerConfig = Field(default_factory=SpawnerConfig)  # type: ignore[arg-type]
