@@ -1,0 +1,9 @@
+"""The REST API under {base_url}hub/api, wire-compatible with JupyterHub's."""
+
+from fastapi import APIRouter
+
+from commonroom.api import oauth, root, servers, tokens, users
+
+router = APIRouter()
+for module in (root, users, servers, tokens, oauth):
+    router.include_router(module.router)

@@ -1,0 +1,68 @@
+"""Request dependencies for API handlers: the hub, a database session, the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from commonroom.auth.scopes import Access, Target
+from commonroom.db.models import User
+from commonroom.web import csrf
+from commonroom.web.errors import MISSING_CREDENTIALS, NOT_FOUND_OR_NO_ACCESS, APIError
+from commonroom.web.identity import Caller, identify
+
+if TYPE_CHECKING:
+    from commonroom.hub import Hub
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_hub(request).sessions() as session:
+        yield session
+
+
+DB = Annotated[AsyncSession, Depends(get_db)]
+HubDep = Annotated["Hub", Depends(get_hub)]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_caller(request: Request, db: DB) -> Caller:
+    caller = await identify(db, request)
+    if caller is None:
+        raise APIError(403, MISSING_CREDENTIALS)
+    if caller.via == "cookie" and request.method not in SAFE_METHODS:
+        submitted = request.headers.get("x-xsrftoken") or request.headers.get("x-csrftoken")
+        if not csrf.valid(request, submitted):
+            raise APIError(403, "XSRF check failed: send the _xsrf cookie's value in an X-XSRFToken header.")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(caller: Caller, scopes: str | tuple[str, ...], target: Target | None = None) -> None:
+    """Raise 403 when the caller lacks the scope, 404 when it holds it only for other resources."""
+    outcome = caller.check(scopes, target)
+    if outcome is Access.MISSING:
+        wanted = scopes if isinstance(scopes, str) else " or ".join(scopes)
+        raise APIError(403, f"Action is not authorized with current scopes; requires any of [{wanted}]")
+    if outcome is Access.FILTERED:
+        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+
+
+async def find_user(db: AsyncSession, name: str) -> User:
+    """The named user; callers check scopes first, so a missing user gives the same 404 as a forbidden one."""
+    user = (await db.execute(select(User).where(User.name == name))).scalar_one_or_none()
+    if user is None:
+        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+    return user

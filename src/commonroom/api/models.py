@@ -1,0 +1,61 @@
+"""JSON models of users and servers, with only the fields the caller's scopes allow (JupyterHub's rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commonroom import urls
+from commonroom.auth.scopes import Access
+from commonroom.db.models import Server, User
+from commonroom.timeutil import isoformat
+from commonroom.web.identity import Caller, user_target
+
+
+def server_model(server: Server, base_url: str, with_state: bool = False) -> dict[str, Any]:
+    user = server.user.name
+    model: dict[str, Any] = {
+        "name": server.name,
+        "display_name": server.name,
+        "full_name": f"{user}/{server.name}",
+        "ready": server.running,
+        "pending": server.pending,
+        "stopped": server.target is None and server.pending is None,
+        "url": urls.user_prefix(base_url, user, server.name),
+        "progress_url": urls.server_api_path(base_url, user, server.name, "/progress"),
+        "full_url": None,
+        "full_progress_url": None,
+        "started": isoformat(server.started),
+        "last_activity": isoformat(server.last_activity),
+        "user_options": server.user_options,
+    }
+    if with_state:
+        model["state"] = server.state
+    return model
+
+
+def _granted(caller: Caller, scope: str, user: User) -> bool:
+    return caller.check(scope, user_target(user)) is Access.GRANTED
+
+
+def user_model(caller: Caller, user: User, base_url: str) -> dict[str, Any]:
+    model: dict[str, Any] = {"kind": "user", "name": user.name}
+    default = next((s for s in user.servers if s.name == ""), None)
+    if _granted(caller, "read:users", user) or _granted(caller, "read:users:name", user):
+        model.update(admin=user.admin, user_info=user.user_info)
+    if _granted(caller, "read:users", user):
+        model.update(
+            roles=["admin", "user"] if user.admin else ["user"],
+            server=urls.user_prefix(base_url, user.name) if default and default.running else None,
+            pending=default.pending if default else None,
+            created=isoformat(user.created),
+            last_activity=isoformat(user.last_activity),
+        )
+    if _granted(caller, "read:users:groups", user):
+        model["groups"] = []
+    if _granted(caller, "read:users:activity", user):
+        model["last_activity"] = isoformat(user.last_activity)
+    if _granted(caller, "read:servers", user):
+        state = _granted(caller, "admin:server_state", user)
+        active = [s for s in user.servers if s.target is not None or s.pending is not None]
+        model["servers"] = {s.name: server_model(s, base_url, state) for s in active}
+    return model

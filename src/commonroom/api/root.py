@@ -1,0 +1,39 @@
+"""The API's root: version (no auth, the single-user start-up handshake), health and hub info."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.responses import JSONResponse, Response
+
+from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__
+from commonroom.api.deps import CallerDep, HubDep, require
+
+router = APIRouter()
+
+
+@router.get("", include_in_schema=False)
+@router.get("/")
+async def version() -> JSONResponse:
+    body = {"version": JUPYTERHUB_COMPAT_VERSION, "commonroom": __version__}
+    return JSONResponse(body, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@router.api_route("/health", methods=["GET", "HEAD"])
+async def health() -> Response:
+    return Response(status_code=200)
+
+
+@router.get("/info")
+async def info(hub: HubDep, caller: CallerDep) -> dict[str, Any]:
+    require(caller, "read:hub")
+    return {
+        "version": JUPYTERHUB_COMPAT_VERSION,
+        "commonroom": __version__,
+        "python": sys.version,
+        "sys_executable": sys.executable,
+        "spawner": {"class": hub.spawner_class.__name__, "version": __version__},
+        "authenticator": {"class": type(hub.authenticator).__name__, "version": __version__},
+    }

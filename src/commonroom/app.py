@@ -1,0 +1,119 @@
+"""The hub's ASGI application: API and pages under {base_url}hub/, plus redirects for paths that reach the hub
+only because the proxy had no more specific route for them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages
+from commonroom.hub import Hub
+from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
+from commonroom.web.errors import APIError, error_response, handle_api_error
+
+VERSION_HEADER = (b"x-jupyterhub-version", JUPYTERHUB_COMPAT_VERSION.encode())
+
+
+class VersionHeader:
+    """Adds X-JupyterHub-Version to every response, as stock clients and servers expect."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), VERSION_HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
+
+
+def create_app(hub: Hub, manage_lifecycle: bool = True) -> FastAPI:
+    base = hub.config.hub.base_url
+    prefix = f"{base}hub"
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await hub.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await hub.stop()
+
+    app = FastAPI(
+        title="Commonroom",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=f"{prefix}/api/openapi.json",
+    )
+    app.state.hub = hub
+    app.include_router(api.router, prefix=f"{prefix}/api")
+    app.include_router(pages.router, prefix=prefix)
+    app.mount(f"{prefix}/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
+    _add_error_handlers(app, f"{prefix}/api")
+    _add_redirects(app, base, prefix)
+    app.add_middleware(VersionHeader)
+    return app
+
+
+def _add_error_handlers(app: FastAPI, api_prefix: str) -> None:
+    app.add_exception_handler(APIError, handle_api_error)
+
+    async def login_required(request: Request, _exc: Exception) -> Response:
+        return login_redirect(request)
+
+    async def form_rejected(request: Request, _exc: Exception) -> Response:
+        message = "The form was out of date or came from another site. Reload the page and try again."
+        return render(request, "error.html", status=403, code=403, message=message)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error_response(400, f"Invalid request: {where}: {first.get('msg')}")
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if request.url.path.startswith(api_prefix):
+            return error_response(exc.status_code, str(exc.detail))
+        return render(request, "error.html", status=exc.status_code, code=exc.status_code, message=str(exc.detail))
+
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(FormRejected, form_rejected)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+def _add_redirects(app: FastAPI, base: str, prefix: str) -> None:
+    @app.get(f"{prefix}/error/{{code}}", include_in_schema=False)
+    async def proxy_error(code: int, request: Request) -> Response:
+        """The proxy's error target: a friendly page with the original status."""
+        messages = {503: "The server you tried to reach is not answering. It may be starting or may have stopped."}
+        message = messages.get(code, "Nothing is served at this address.")
+        return render(request, "error.html", status=code, code=code, message=message)
+
+    @app.get(f"{base}user/{{path:path}}", include_in_schema=False)
+    async def user_not_routed(path: str, request: Request) -> Response:
+        raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+        tail = raw.decode("latin-1")[len(base) :]
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"{prefix}/{tail}{query}", status_code=302)
+
+    @app.get(base, include_in_schema=False)
+    @app.get(prefix, include_in_schema=False)
+    async def site_root() -> Response:
+        return RedirectResponse(f"{prefix}/", status_code=302)

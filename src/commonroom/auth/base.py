@@ -1,0 +1,55 @@
+"""The authenticator plugin interface: turn what a person submitted into who they are.
+
+Small on purpose: one required method. The hub owns sessions, throttling, approval and the database;
+an authenticator only answers "who is this?" (and, for native accounts, manages passwords).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commonroom.config.models import AuthConfig
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A successful sign-in."""
+
+    name: str
+    admin: bool | None = None
+    """True/False to set the admin flag; None to leave it as the database has it."""
+    groups: tuple[str, ...] = ()
+    auth_state: Mapping[str, Any] = field(default_factory=dict)
+
+
+class AuthenticationError(Exception):
+    """Sign-in refused; the message is shown to the person and says why in plain words."""
+
+
+class Authenticator(ABC):
+    def __init__(self, config: AuthConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    async def authenticate(self, db: AsyncSession, form: Mapping[str, str]) -> Identity:
+        """Check the submitted sign-in form (at least `username` and `password`).
+
+        Return the Identity, or raise AuthenticationError with a message for the person.
+        """
+
+
+def load_authenticator_class(name: str) -> type[Authenticator]:
+    found = {ep.name: ep for ep in entry_points(group="commonroom.authenticators")}
+    if name not in found:
+        choices = ", ".join(sorted(found)) or "none installed"
+        raise LookupError(f"auth.authenticator = {name!r} is not installed (choose one of: {choices})")
+    cls = found[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, Authenticator)):
+        raise LookupError(f"entry point {name!r} does not name a commonroom Authenticator subclass")
+    return cls

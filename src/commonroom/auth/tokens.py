@@ -1,0 +1,71 @@
+"""API tokens: issue, look up, revoke. Only the SHA-256 of a token is stored (see auth/secrets.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commonroom.auth import scopes as scope_rules
+from commonroom.auth.secrets import hash_secret, new_token
+from commonroom.db.models import APIToken, User
+from commonroom.timeutil import utcnow
+
+SERVER_TOKEN_NOTE = "Server at "
+
+
+async def issue(
+    db: AsyncSession,
+    user: User,
+    scopes: Sequence[str] = ("inherit",),
+    *,
+    note: str = "",
+    expires_in: float | None = None,
+    server_id: int | None = None,
+    oauth_client_id: str | None = None,
+    session_id: str | None = None,
+) -> tuple[APIToken, str]:
+    """Store a new token for `user` and return its row and its only clear copy."""
+    for scope in scopes:
+        if scope != "inherit":
+            scope_rules.validate(scope)
+    token = new_token()
+    row = APIToken(
+        user_id=user.id,
+        prefix=token[:4],
+        hashed=hash_secret(token),
+        scopes=list(scopes),
+        note=note,
+        expires_at=utcnow() + timedelta(seconds=expires_in) if expires_in else None,
+        server_id=server_id,
+        oauth_client_id=oauth_client_id,
+        session_id=session_id,
+    )
+    db.add(row)
+    await db.flush()
+    return row, token
+
+
+async def find(db: AsyncSession, token: str) -> APIToken | None:
+    """The unexpired token row for a presented token, or None."""
+    if not 8 <= len(token) <= 255:
+        return None
+    row = (await db.execute(select(APIToken).where(APIToken.hashed == hash_secret(token)))).scalar_one_or_none()
+    if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+        return None
+    return row
+
+
+def effective_scopes(row: APIToken) -> frozenset[str]:
+    """What a token may do: its scopes, cut to what its owner holds, plus the owner's identify scopes."""
+    owner = scope_rules.expand(scope_rules.role_scopes(row.user.admin), row.user.name)
+    identify = scope_rules.expand([f"read:users:name!user={row.user.name}", f"read:users:groups!user={row.user.name}"])
+    if "inherit" in row.scopes:
+        return owner | identify
+    return scope_rules.intersect(scope_rules.expand(row.scopes, row.user.name), owner) | identify
+
+
+async def revoke_server_tokens(db: AsyncSession, server_id: int) -> None:
+    await db.execute(delete(APIToken).where(APIToken.server_id == server_id))

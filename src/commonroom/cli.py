@@ -1,0 +1,180 @@
+"""The `commonroom` command: serve, proxy, user add, token issue, config check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from commonroom import __version__
+from commonroom.config import Config, ConfigError, load_config
+from commonroom.config.models import split_hostport
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="TOML configuration file (default: built-in defaults)")
+    parser.add_argument("--data-dir", type=Path, help="overrides [hub] data_dir")
+
+
+def _load(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    hub = config.hub
+    updates: dict[str, object] = {}
+    if getattr(args, "data_dir", None):
+        updates["data_dir"] = args.data_dir
+    if getattr(args, "bind", None):
+        split_hostport(args.bind)
+        updates["bind"] = args.bind
+    return config.model_copy(update={"hub": hub.model_copy(update=updates)}) if updates else config
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from commonroom.app import create_app
+    from commonroom.hub import Hub
+
+    config = _load(args)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    hub = Hub(config)
+    host, port = split_hostport(config.hub.internal_bind)
+    print(f"Commonroom {__version__}: open http://{config.hub.bind}{config.hub.base_url} (data in {hub.data_dir})", flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(hub), host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on")
+    )
+    server.run()
+    return 0 if server.started else 1
+
+
+async def _user_add(config: Config, name: str, admin: bool, password: str | None) -> str:
+    from commonroom.auth.native import NativeAuthenticator, SignupError, add_user
+    from commonroom.db.engine import migrate
+    from commonroom.hub import Hub
+
+    hub = Hub(config)
+    try:
+        await migrate(hub.engine)
+        async with hub.sessions() as db:
+            if password is None:
+                user = await add_user(db, name, admin=admin)
+            elif isinstance(hub.authenticator, NativeAuthenticator):
+                user = await hub.authenticator.sign_up(db, name, password, admin=admin)
+                user.approved = True
+            else:
+                raise SignupError("passwords are kept only by the native authenticator; leave out --password-stdin")
+            await db.commit()
+            return user.name
+    finally:
+        await hub.engine.dispose()
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from commonroom.auth.native import SignupError
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        name = asyncio.run(_user_add(_load(args), args.name, args.admin, password))
+    except SignupError as exc:
+        print(f"commonroom user add: {exc}", file=sys.stderr)
+        return 1
+    print(f"created {'administrator' if args.admin else 'user'} {name}")
+    return 0
+
+
+async def _token_issue(config: Config, name: str, scopes: list[str], expires_in: int | None, note: str) -> str:
+    from sqlalchemy import select
+
+    from commonroom.auth import tokens
+    from commonroom.db.engine import migrate
+    from commonroom.db.models import User
+    from commonroom.hub import Hub
+
+    hub = Hub(config)
+    try:
+        await migrate(hub.engine)
+        async with hub.sessions() as db:
+            user = (await db.execute(select(User).where(User.name == name))).scalar_one_or_none()
+            if user is None:
+                raise LookupError(f"no user named {name!r}; create it with `commonroom user add {name}`")
+            _, token = await tokens.issue(db, user, scopes or ["inherit"], note=note, expires_in=expires_in)
+            await db.commit()
+            return token
+    finally:
+        await hub.engine.dispose()
+
+
+def cmd_token_issue(args: argparse.Namespace) -> int:
+    from commonroom.auth.scopes import ScopeError
+
+    try:
+        token = asyncio.run(_token_issue(_load(args), args.name, args.scope, args.expires_in, args.note))
+    except (LookupError, ScopeError) as exc:
+        print(f"commonroom token issue: {exc}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    load_config(args.file)
+    print(f"{args.file}: OK")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="commonroom", description="A multi-user notebook hub.")
+    parser.add_argument("--version", action="version", version=f"commonroom {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="start the hub (and its proxy)")
+    _config_args(serve)
+    serve.add_argument("--bind", help="public HOST:PORT (overrides [hub] bind; default 127.0.0.1:8000)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("proxy", help="run the proxy (configurable-http-proxy's flags)", add_help=False)
+
+    user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = user.add_parser("add", help="create a user (approved)")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="make the user an administrator")
+    add.add_argument("--password-stdin", action="store_true", help="read a password from standard input")
+    _config_args(add)
+    add.set_defaults(func=cmd_user_add)
+
+    token = commands.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True, metavar="ACTION")
+    issue = token.add_parser("issue", help="print a new API token for a user")
+    issue.add_argument("name")
+    issue.add_argument("--scope", action="append", default=[], help="a scope the token gets (repeatable; default: all of the user's)")
+    issue.add_argument("--expires-in", type=int, metavar="SECONDS", help="lifetime in seconds (default: no expiry)")
+    issue.add_argument("--note", default="issued from the command line")
+    _config_args(issue)
+    issue.set_defaults(func=cmd_token_issue)
+
+    config = commands.add_parser("config", help="configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = config.add_parser("check", help="validate a configuration file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(func=cmd_config_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["proxy"]:
+        from commonroom.proxy.cli import main as proxy_main
+
+        return proxy_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

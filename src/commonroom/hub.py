@@ -1,0 +1,170 @@
+"""The running hub: configuration, database, secrets, plugins and background duties, wired once at start.
+
+Request handlers and the command line reach everything through one Hub object; nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from commonroom import secretfiles
+from commonroom.auth.base import Authenticator, load_authenticator_class
+from commonroom.auth.secrets import hash_secret, new_url_secret
+from commonroom.config.models import Config, split_hostport
+from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
+from commonroom.db.models import OneTimeLink, User
+from commonroom.proxy import process as proxy_process
+from commonroom.proxy.client import ProxyClient
+from commonroom.servers import reattach, routes
+from commonroom.servers.manager import ServerManager
+from commonroom.spawners.base import ServerSpec, Spawner, load_spawner_class
+from commonroom.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# How often the hub checks that the proxy is alive and holds its routes.
+PROXY_CHECK_SECONDS = 3.0
+FIRST_ADMIN = "first-admin"
+
+
+@dataclass(frozen=True)
+class HubSecrets:
+    cookie_secret: str
+    proxy_token: str
+
+
+def resolve_paths(config: Config) -> Config:
+    """A copy of config whose data_dir (and the spawner's homes and log dirs) are absolute."""
+    data_dir = config.hub.data_dir.expanduser().resolve()
+    local = config.spawner.local
+    homes = local.homes_dir if local.homes_dir.is_absolute() else data_dir / local.homes_dir
+    spawner = config.spawner.model_copy(
+        update={"local": local.model_copy(update={"homes_dir": homes, "log_dir": data_dir / "logs"})}
+    )
+    return config.model_copy(update={"hub": config.hub.model_copy(update={"data_dir": data_dir}), "spawner": spawner})
+
+
+class Hub:
+    def __init__(self, config: Config) -> None:
+        self.config = resolve_paths(config)
+        self.data_dir = secretfiles.ensure_private_dir(self.config.hub.data_dir)
+        secretfiles.ensure_private_dir(self.data_dir / "logs")
+        self.engine: AsyncEngine = make_engine(self.config.hub.database_url or sqlite_url(self.data_dir))
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.secrets = HubSecrets(
+            cookie_secret=secretfiles.load_or_create(self.data_dir / "cookie_secret"),
+            proxy_token=self.config.proxy.auth_token or secretfiles.load_or_create(self.data_dir / "proxy_token"),
+        )
+        self.authenticator: Authenticator = load_authenticator_class(self.config.auth.authenticator)(self.config.auth)
+        self.spawner_class = load_spawner_class(self.config.spawner.kind)
+        self.proxy = ProxyClient(self.config.proxy.api_url, self.secrets.proxy_token)
+        self.servers = ServerManager(self.config, self.sessions, self.proxy, self._make_spawner)
+        self._loops: list[asyncio.Task[None]] = []
+
+    def _make_spawner(self, spec: ServerSpec, state: dict[str, Any]) -> Spawner:
+        return self.spawner_class(self.config.spawner, spec, state)
+
+    @property
+    def hub_target(self) -> str:
+        host, port = split_hostport(self.config.hub.internal_bind)
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{host}:{port}"
+
+    @property
+    def public_origin(self) -> str:
+        if self.config.hub.public_url:
+            return self.config.hub.public_url.rstrip("/")
+        host, port = split_hostport(self.config.hub.bind)
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        return f"http://{host}:{port}"
+
+    # ---- life cycle --------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await migrate(self.engine)
+        await self.ensure_proxy()
+        await reattach.reattach(self.servers)
+        await routes.sync(self.servers, self.hub_target)
+        await self.announce_first_admin_link()
+        self._loops = [
+            asyncio.create_task(self._every(PROXY_CHECK_SECONDS, self.check_proxy)),
+            asyncio.create_task(self._every(self.config.spawner.poll_interval, self.servers.check_all)),
+        ]
+
+    async def stop(self) -> None:
+        """Stop the hub's own work. Servers and the proxy keep running, so a restarted hub picks them up."""
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with suppress(asyncio.CancelledError):
+                await task
+        await self.servers.aclose()
+        await self.proxy.aclose()
+        await self.engine.dispose()
+
+    @staticmethod
+    async def _every(seconds: float, job: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("background check %s failed; trying again in %g s", job.__name__, seconds)
+
+    # ---- proxy -------------------------------------------------------------------------------------------
+
+    @property
+    def proxy_pid_file(self) -> Path:
+        return self.data_dir / "proxy.pid"
+
+    def proxy_command(self) -> list[str]:
+        host, port = split_hostport(self.config.hub.bind)
+        api_host, api_port = split_hostport(self.config.proxy.api_url.split("://", 1)[-1].rstrip("/"))
+        base = self.config.proxy.command or [sys.executable, "-m", "commonroom.proxy"]
+        return [
+            *base, "--ip", host, "--port", str(port), "--api-ip", api_host, "--api-port", str(api_port),
+            "--error-target", f"{self.hub_target}{self.config.hub.base_url}hub/error",
+        ]  # fmt: skip
+
+    async def ensure_proxy(self) -> None:
+        """Use the proxy that is already running (a hub restart), or start one when the hub manages it."""
+        if self.config.proxy.managed and not proxy_process.is_running(self.proxy_pid_file):
+            env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": self.secrets.proxy_token}
+            proxy_process.start_proxy(self.proxy_command(), env, self.data_dir / "logs" / "proxy.log", self.proxy_pid_file)
+        await proxy_process.wait_until_up(self.config.proxy.api_url, self.secrets.proxy_token, timeout=15)
+
+    async def check_proxy(self) -> None:
+        """Restart a managed proxy that died and put back routes a restarted proxy lost."""
+        if self.config.proxy.managed and not proxy_process.is_running(self.proxy_pid_file):
+            log.warning("the proxy is not running; starting it again")
+            await self.ensure_proxy()
+        await routes.sync(self.servers, self.hub_target)
+
+    # ---- first administrator -----------------------------------------------------------------------------
+
+    async def announce_first_admin_link(self) -> str | None:
+        """While no administrator exists, print a one-time link that creates the first one."""
+        async with self.sessions() as db:
+            if await db.scalar(select(User.id).where(User.admin.is_(True)).limit(1)):
+                return None
+            await db.execute(
+                update(OneTimeLink).where(OneTimeLink.purpose == FIRST_ADMIN, OneTimeLink.used_at.is_(None)).values(used_at=utcnow())
+            )
+            secret = new_url_secret()
+            minutes = self.config.hub.first_admin_link_minutes
+            db.add(OneTimeLink(hashed=hash_secret(secret), purpose=FIRST_ADMIN, expires_at=utcnow() + timedelta(minutes=minutes)))
+            await db.commit()
+        link = f"{self.public_origin}{self.config.hub.base_url}hub/first-admin/{secret}"
+        print(f"\nNo administrator yet. Open this link within {minutes} minutes to create one (it works once):\n  {link}\n", flush=True)
+        return link

@@ -1,0 +1,61 @@
+"""The JUPYTERHUB_* environment a single-user server gets (the contract stock jupyterhub-singleuser expects)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlsplit
+
+from commonroom import urls
+from commonroom.auth import scopes
+from commonroom.config.models import Config, split_hostport
+
+# How often servers report activity. JupyterHub's default is 300 s; a minute keeps culling decisions fresh
+# while costing the hub one small write per server per minute.
+ACTIVITY_INTERVAL_SECONDS = 60
+
+
+def hub_api_url(config: Config) -> str:
+    """The hub API as servers reach it: the hub's internal address, not the public one."""
+    host, port = split_hostport(config.hub.internal_bind)
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}{urls.hub_path(config.hub.base_url, 'api')}"
+
+
+def public_host(config: Config) -> str:
+    """Origin of the public site ("https://hub.example.org"), or "" to keep URLs host-relative."""
+    if not config.hub.public_url:
+        return ""
+    parts = urlsplit(config.hub.public_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def server_env(config: Config, user: str, server: str, api_token: str) -> dict[str, str]:
+    prefix = urls.user_prefix(config.hub.base_url, user, server)
+    api_url = hub_api_url(config)
+    access = json.dumps(scopes.access_scopes(user, server))
+    env = {
+        "JUPYTERHUB_API_TOKEN": api_token,
+        "JPY_API_TOKEN": api_token,
+        "JUPYTERHUB_CLIENT_ID": urls.client_id(user, server),
+        "JUPYTERHUB_API_URL": api_url,
+        "JUPYTERHUB_ACTIVITY_URL": f"{api_url}/users/{quote(user, safe='')}/activity",
+        "JUPYTERHUB_ACTIVITY_INTERVAL": str(ACTIVITY_INTERVAL_SECONDS),
+        "JUPYTERHUB_BASE_URL": config.hub.base_url,
+        "JUPYTERHUB_SERVICE_PREFIX": prefix,
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback",
+        "JUPYTERHUB_OAUTH_ACCESS_SCOPES": access,
+        "JUPYTERHUB_OAUTH_SCOPES": access,
+        "JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": "[]",
+        "JUPYTERHUB_USER": user,
+        "JUPYTERHUB_SERVER_NAME": server,
+        "JUPYTERHUB_HOST": public_host(config),
+        "JUPYTERHUB_DEFAULT_URL": config.spawner.default_url,
+        "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "0",
+    }
+    if config.hub.public_url:
+        env["JUPYTERHUB_PUBLIC_URL"] = config.hub.public_url
+        env["JUPYTERHUB_PUBLIC_HUB_URL"] = config.hub.public_url.rstrip("/") + urls.hub_path(config.hub.base_url)
+    return env

@@ -1,0 +1,299 @@
+"""Starting and stopping servers, as a service the API, the pages and the CLI all call.
+
+Each spawn runs as a background task that the request waits on only briefly, so a slow server never ties
+up a request. Every state change is committed before the next step, so a hub killed at any moment leaves
+rows that the next start can finish or clean up (see reattach.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from commonroom import urls
+from commonroom.auth import scopes, tokens
+from commonroom.auth.secrets import hash_secret
+from commonroom.config.models import Config
+from commonroom.db.models import OAuthClient, Server, User
+from commonroom.proxy.client import ProxyClient
+from commonroom.servers.environment import server_env
+from commonroom.servers.probe import ProbeFailed, wait_until_up
+from commonroom.servers.progress import ProgressLog
+from commonroom.spawners.base import ServerSpec, SpawnError, Spawner
+from commonroom.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+
+
+class ServerActionError(Exception):
+    """A start or stop that cannot be done now; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Running:
+    """What the manager keeps in memory for a server it has touched since the hub started."""
+
+    spawner: Spawner
+    progress: ProgressLog
+    task: asyncio.Task[None] | None = None
+
+
+def display_name(user: str, server: str) -> str:
+    return f"{user}:{server}" if server else user
+
+
+class ServerManager:
+    def __init__(
+        self,
+        config: Config,
+        sessions: async_sessionmaker[AsyncSession],
+        proxy: ProxyClient,
+        spawner_factory: Callable[[ServerSpec, dict[str, Any]], Spawner],
+    ) -> None:
+        self.config = config
+        self.sessions = sessions
+        self.proxy = proxy
+        self.spawner_factory = spawner_factory
+        self.live: dict[Key, Running] = {}
+        self.http = httpx.AsyncClient(follow_redirects=False)
+
+    def prefix(self, user: str, server: str) -> str:
+        return urls.user_prefix(self.config.hub.base_url, user, server)
+
+    def spec(self, user: str, server: str, env: dict[str, str] | None = None, options: Any = None) -> ServerSpec:
+        return ServerSpec(user, server, self.prefix(user, server), env or {}, options or {})
+
+    def spawner_for(self, row: Server) -> Spawner:
+        key = (row.user.name, row.name)
+        if key not in self.live:
+            spawner = self.spawner_factory(self.spec(row.user.name, row.name), dict(row.state))
+            self.live[key] = Running(spawner, ProgressLog())
+        return self.live[key].spawner
+
+    def progress(self, user: str, server: str) -> ProgressLog | None:
+        running = self.live.get((user, server))
+        return running.progress if running else None
+
+    # ---- start -------------------------------------------------------------------------------------------
+
+    async def start(self, user_name: str, server_name: str = "", options: dict[str, Any] | None = None) -> asyncio.Task[None]:
+        """Begin starting a server; returns the task that finishes the spawn."""
+        async with self.sessions() as db:
+            user = await self._user(db, user_name)
+            row = await self._server_row(db, user, server_name, create=True)
+            if row.pending is not None:
+                raise ServerActionError(400, f"{display_name(user_name, server_name)} is pending {row.pending}")
+            if row.target is not None:
+                raise ServerActionError(400, f"{display_name(user_name, server_name)} is already running")
+            await self._check_spawn_limit(db)
+            row.pending, row.failure, row.started = "spawn", None, utcnow()
+            row.user_options = options or {}
+            row.state = {}
+            token = await self._issue_server_credentials(db, user, row)
+            await db.commit()
+        env = server_env(self.config, user_name, server_name, token)
+        spawner = self.spawner_factory(self.spec(user_name, server_name, env, options), {})
+        running = Running(spawner, ProgressLog())
+        self.live[(user_name, server_name)] = running
+        running.task = asyncio.create_task(self._spawn(row.id, user_name, server_name, running))
+        return running.task
+
+    async def _check_spawn_limit(self, db: AsyncSession) -> None:
+        limit = self.config.hub.concurrent_spawn_limit
+        if not limit:
+            return
+        pending = await db.scalar(select(func.count()).select_from(Server).where(Server.pending == "spawn"))
+        if (pending or 0) >= limit:
+            raise ServerActionError(429, "Too many servers are starting right now; try again in a minute.")
+
+    async def _issue_server_credentials(self, db: AsyncSession, user: User, row: Server) -> str:
+        """A fresh API token for the server, which is also the secret of its OAuth client."""
+        await tokens.revoke_server_tokens(db, row.id)
+        prefix = self.prefix(user.name, row.name)
+        _, token = await tokens.issue(
+            db, user, scopes.server_token_scopes(user.name, row.name), note=f"{tokens.SERVER_TOKEN_NOTE}{prefix}",
+            server_id=row.id,
+        )  # fmt: skip
+        cid = urls.client_id(user.name, row.name)
+        await db.execute(delete(OAuthClient).where(OAuthClient.identifier == cid))
+        db.add(
+            OAuthClient(
+                identifier=cid,
+                description=f"Server at {prefix}",
+                hashed_secret=hash_secret(token),
+                redirect_uri=f"{prefix}oauth_callback",
+                access_scopes=scopes.access_scopes(user.name, row.name),
+                server_id=row.id,
+            )
+        )
+        return token
+
+    async def _spawn(self, server_id: int, user: str, server: str, running: Running) -> None:
+        spawner, progress = running.spawner, running.progress
+        forward = asyncio.create_task(self._forward_progress(spawner, progress))
+        try:
+            try:
+                url = await asyncio.wait_for(spawner.start(), self.config.spawner.start_timeout)
+            finally:
+                forward.cancel()
+            await self._save(server_id, state=spawner.state)
+            progress.add("Waiting for your server to answer", 80)
+            await wait_until_up(
+                self.http, f"{url}{self.prefix(user, server)}api", self.config.spawner.http_timeout,
+                lambda: self._alive(spawner),
+            )  # fmt: skip
+            await self.proxy.add_route(self.prefix(user, server), url, {"user": user, "server_name": server})
+            await self._save(server_id, state=spawner.state, target=url, pending=None)
+            progress.ready(self.prefix(user, server))
+            log.info("server %s ready at %s", display_name(user, server), url)
+        except asyncio.CancelledError:
+            await self._fail(server_id, user, server, running, "Spawn cancelled")
+            raise
+        except Exception as exc:
+            await self._fail(server_id, user, server, running, self._explain(exc, spawner))
+
+    @staticmethod
+    async def _forward_progress(spawner: Spawner, progress: ProgressLog) -> None:
+        async for event in spawner.progress():
+            progress.add(event.message, event.progress)
+
+    @staticmethod
+    async def _alive(spawner: Spawner) -> bool:
+        return await spawner.poll() is None
+
+    def _explain(self, exc: Exception, spawner: Spawner) -> str:
+        if isinstance(exc, SpawnError):
+            return str(exc)
+        if isinstance(exc, TimeoutError):
+            return (
+                f"The server did not start within {self.config.spawner.start_timeout:g} s. "
+                "Try again; if it keeps happening, ask an administrator to raise spawner.start_timeout."
+            )
+        if isinstance(exc, ProbeFailed):
+            detail = spawner.failure_detail()
+            return f"The server started but {exc}." + (f"\n{detail}" if detail else "")
+        log.exception("spawn failed")
+        return f"The server could not be started ({type(exc).__name__}: {exc}). An administrator can see the log."
+
+    async def _fail(self, server_id: int, user: str, server: str, running: Running, reason: str) -> None:
+        log.warning("spawn of %s failed: %s", display_name(user, server), reason)
+        try:
+            await running.spawner.stop(now=True)
+        finally:
+            await self.proxy.delete_route(self.prefix(user, server))
+            await self.mark_stopped(server_id, failure=reason)
+            running.progress.failed(reason)
+
+    # ---- stop --------------------------------------------------------------------------------------------
+
+    async def stop(self, user_name: str, server_name: str = "") -> asyncio.Task[None] | None:
+        """Begin stopping a server; None if it was not running."""
+        running = self.live.get((user_name, server_name))
+        async with self.sessions() as db:
+            user = await self._user(db, user_name)
+            row = await self._server_row(db, user, server_name)
+            if row.pending == "stop" and running and running.task:
+                return running.task
+            if row.pending == "spawn" and running and running.task and not running.task.done():
+                running.task.cancel()
+                await asyncio.gather(running.task, return_exceptions=True)
+                return None
+            if row.target is None and row.pending is None:
+                return None
+            spawner = self.spawner_for(row)
+            row.pending = "stop"
+            await db.commit()
+        running = self.live[(user_name, server_name)]
+        running.task = asyncio.create_task(self._stop(row.id, user_name, server_name, spawner))
+        return running.task
+
+    async def _stop(self, server_id: int, user: str, server: str, spawner: Spawner) -> None:
+        try:
+            await self.proxy.delete_route(self.prefix(user, server))
+            await spawner.stop()
+        finally:
+            await self.mark_stopped(server_id, failure=None)
+            log.info("server %s stopped", display_name(user, server))
+
+    # ---- watching ----------------------------------------------------------------------------------------
+
+    async def check(self, row: Server) -> None:
+        """Notice a server that died on its own: remove its route and tell its owner why next time."""
+        spawner = self.spawner_for(row)
+        status = await spawner.poll()
+        if status is None:
+            return
+        detail = spawner.failure_detail()
+        reason = f"Your server stopped unexpectedly (exit status {status})." + (f"\n{detail}" if detail else "")
+        log.warning("server %s died: %s", display_name(row.user.name, row.name), reason)
+        await self.proxy.delete_route(self.prefix(row.user.name, row.name))
+        await spawner.stop(now=True)
+        await self.mark_stopped(row.id, failure=reason)
+
+    async def check_all(self) -> None:
+        async with self.sessions() as db:
+            rows = (await db.execute(select(Server).where(Server.target.is_not(None), Server.pending.is_(None)))).scalars()
+            running = list(rows)
+        await asyncio.gather(*(self.check(row) for row in running))
+
+    # ---- persistence helpers -----------------------------------------------------------------------------
+
+    async def _user(self, db: AsyncSession, name: str) -> User:
+        user = (await db.execute(select(User).where(User.name == name))).scalar_one_or_none()
+        if user is None:
+            raise ServerActionError(404, f"No such user: {name}")
+        return user
+
+    async def _server_row(self, db: AsyncSession, user: User, name: str, create: bool = False) -> Server:
+        row = (
+            await db.execute(select(Server).where(Server.user_id == user.id, Server.name == name))
+        ).scalar_one_or_none()
+        if row is None:
+            if not create:
+                raise ServerActionError(404, f"{display_name(user.name, name)} has no server named {name!r}")
+            row = Server(user_id=user.id, name=name)
+            row.user = user
+            db.add(row)
+            await db.flush()
+        return row
+
+    async def _save(self, server_id: int, **values: Any) -> None:
+        async with self.sessions() as db:
+            row = await db.get(Server, server_id)
+            if row is not None:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                await db.commit()
+
+    async def mark_stopped(self, server_id: int, failure: str | None) -> None:
+        """Back to stopped: no target, no pending action, no spawner state, no server credentials."""
+        async with self.sessions() as db:
+            row = await db.get(Server, server_id)
+            if row is None:
+                return
+            row.pending, row.target, row.state, row.started = None, None, {}, None
+            if failure is not None:
+                row.failure = failure
+            await tokens.revoke_server_tokens(db, server_id)
+            await db.execute(delete(OAuthClient).where(OAuthClient.server_id == server_id))
+            await db.commit()
+
+    async def aclose(self) -> None:
+        for running in self.live.values():
+            if running.task and not running.task.done():
+                running.task.cancel()
+        await self.http.aclose()

@@ -1,0 +1,52 @@
+"""Fixtures every test may use: free loopback ports, and guards that fail a test which leaks a process
+or an environment variable."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    found: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leaks() -> Iterator[None]:
+    """Fail a test that leaves a child process running or changes os.environ."""
+    env_before = dict(os.environ)
+    children_before = _children()
+    yield
+    leaked = _children() - children_before
+    changed = {
+        k for k in set(env_before) | set(os.environ) if env_before.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"
+    }
+    assert not changed, f"test changed environment variables: {sorted(changed)}"
+    assert not leaked, f"test left child processes running: {sorted(leaked)}"
