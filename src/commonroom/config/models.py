@@ -88,11 +88,35 @@ class LocalSpawnerConfig(Section):
         "auto",
         description="Run each person's server as their own OS account: auto = when the hub runs as root.",
     )
-    account_prefix: str = Field("cr-", description="Prefix of the OS account names made for people.")
-    home_root: Path = Field(Path("/home"), description="Where OS-account homes are created.")
-    homes_dir: Path = Field(
-        Path("homes"), description="Without OS accounts: homes live here (relative to data_dir)."
+    account_prefix: str = Field(
+        "cr-",
+        description="Prefix of the OS account names made for people: a lowercase letter or _ first, then "
+        "[a-z0-9._-], at most 16 characters. Names longer than 32 characters are shortened with a hash.",
     )
+    home_root: Path = Field(Path("/home"), description="Where OS-account homes are created (absolute).")
+    homes_dir: Path = Field(
+        Path("homes"),
+        description="Without OS accounts: each person's home is <homes_dir>/<user>. Absolute, or relative to "
+        "hub.data_dir (the hub resolves it before it creates spawners).",
+    )
+    log_dir: Path = Field(
+        Path("logs"),
+        description="Where each server's output goes, one file per server, readable only by the hub. Absolute, "
+        "or relative to hub.data_dir (the hub resolves it before it creates spawners).",
+    )
+    stop_grace_seconds: float = Field(
+        5, ge=0, description="Seconds a server gets to exit after SIGTERM before it is killed."
+    )
+
+    @field_validator("account_prefix")
+    @classmethod
+    def _account_prefix(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[a-z_][a-z0-9._-]{0,15}", value):
+            raise ValueError(
+                "must start with a lowercase letter or _, use only [a-z0-9._-] and have at most 16 characters, "
+                "e.g. 'cr-'"
+            )
+        return value
 
 
 class SpawnerConfig(Section):

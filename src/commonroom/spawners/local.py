@@ -1,0 +1,252 @@
+"""The built-in spawner: every server is a process on the hub's machine, run as the person's own OS account
+when the hub runs as root.
+
+Servers run in sessions of their own and their identity is persisted in the state, so a hub that is killed
+and restarted finds them again, can poll them and can stop them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import pwd
+import shutil
+import socket
+import sys
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from commonroom.spawners import accounts, homes, procs
+from commonroom.spawners.accounts import Account
+from commonroom.config.models import SpawnerConfig
+from commonroom.spawners.base import ProgressEvent, ServerSpec, SpawnError, Spawner
+
+DEFAULT_CMD = (sys.executable, "-m", "commonroom.singleuser")
+"""The interpreter running the hub is the one with Commonroom's single-user server installed."""
+_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+_EARLY_EXIT_SECONDS = 0.5
+"""How long start() watches for a server that dies at once; the hub's HTTP probe takes over after that."""
+_LOG_TAIL_LINES = 20
+_LOG_TAIL_BYTES = 16 * 1024
+
+
+def uses_os_accounts(mode: str, euid: int) -> bool:
+    """Whether servers run as per-person OS accounts under spawner.local.os_accounts = `mode`."""
+    if mode == "always" and euid != 0:
+        raise SpawnError(
+            f"spawner.local.os_accounts = 'always' needs the hub to run as root, but it runs as uid {euid}. "
+            "Run the hub as root, or set os_accounts to 'auto' or 'never'."
+        )
+    return mode == "always" or (mode == "auto" and euid == 0)
+
+
+class LocalProcessSpawner(Spawner):
+    """Runs a server as a local process; state: pid, start_ticks, boot_id, port, account, log."""
+
+    def __init__(self, config: SpawnerConfig, spec: ServerSpec, state: Mapping[str, Any]) -> None:
+        super().__init__(config, spec, state)
+        self._events: asyncio.Queue[ProgressEvent | None] = asyncio.Queue()
+        self._starting = False
+        self._exit_status: int | None = None
+        log = self.state.get("log")
+        self._log_path = Path(log) if isinstance(log, str) else None
+        """Kept after stop() clears the state, for failure_detail()."""
+
+    async def start(self) -> str:
+        self._events = asyncio.Queue()
+        self._starting = True
+        self._exit_status = None
+        try:
+            return await self._start()
+        finally:
+            self._starting = False
+            self._events.put_nowait(None)
+
+    async def progress(self) -> AsyncIterator[ProgressEvent]:
+        """Events of the start under way (or just finished); ends when start() ends.
+
+        Iterate it once start() has been scheduled: a start task created just before this call gets one turn
+        of the event loop to begin, and with no start under way the iteration ends at once.
+        """
+        if not self._starting and self._events.empty():
+            await asyncio.sleep(0)
+        if not self._starting and self._events.empty():
+            return
+        events = self._events
+        while (event := await events.get()) is not None:
+            yield event
+
+    async def poll(self) -> int | None:
+        if self._exit_status is None:
+            proc = procs.ProcessId.from_state(self.state)
+            self._exit_status = 0 if proc is None else procs.exit_status(proc)
+        return self._exit_status
+
+    async def stop(self, now: bool = False) -> None:
+        proc = procs.ProcessId.from_state(self.state)
+        if proc is not None:
+            status = await procs.terminate(proc, 0 if now else self.config.local.stop_grace_seconds)
+            if self._exit_status is None:
+                self._exit_status = status
+        self.state.clear()
+
+    def failure_detail(self) -> str:
+        if self._exit_status is None or self._log_path is None:
+            return ""
+        return _exit_report(self._exit_status, self._log_path)
+
+    def _emit(self, message: str, progress: int) -> None:
+        self._events.put_nowait(ProgressEvent(message, progress))
+
+    async def _start(self) -> str:
+        local = self.config.local
+        _check_path_part(self.spec.user, "user name")
+        account = await self._account() if uses_os_accounts(local.os_accounts, os.geteuid()) else None
+        home = account.home if account else _absolute(local.homes_dir, "homes_dir") / self.spec.user
+        self._emit("Preparing your home directory", 40)
+        await self._prepare_home(home, account)
+        port = _free_port()
+        env = self._environment(account, home, port)
+        argv = _resolve_command([*(self.config.cmd or DEFAULT_CMD), *self.config.args], env["PATH"])
+        self._log_path = _absolute(local.log_dir, "log_dir") / self._log_name()
+        proc = self._launch(argv, env, home, account)
+        self.state.clear()
+        self.state.update(proc.to_state(), port=port, log=str(self._log_path))
+        self.state["account"] = account.name if account else None
+        self._emit(f"Starting your server (pid {proc.pid})", 60)
+        try:
+            died = await procs.ends_within(proc, _EARLY_EXIT_SECONDS)
+        except asyncio.CancelledError:
+            await self.stop(now=True)
+            raise
+        if died:
+            await self.stop(now=True)
+            raise SpawnError(_exit_report(self._exit_status or 0, self._log_path, " right after starting"))
+        return f"http://127.0.0.1:{port}"
+
+    async def _account(self) -> Account:
+        name = accounts.account_name(self.config.local.account_prefix, self.spec.user)
+        found = await accounts.find_account(name, self.spec.user)
+        if found is not None:
+            return found
+        self._emit("Creating your account", 20)
+        return await accounts.create_account(name, self.spec.user, _absolute(self.config.local.home_root, "home_root"))
+
+    async def _prepare_home(self, home: Path, account: Account | None) -> None:
+        owner = (account.uid, account.gid) if account else None
+        try:
+            await asyncio.to_thread(homes.prepare_home, home, self.config.welcome_dir, owner)
+        except OSError as exc:
+            raise SpawnError(
+                f"Could not prepare your home directory {home} ({exc}). An administrator should check that its "
+                "parent folder exists and is writable, and that spawner.welcome_dir is readable."
+            ) from None
+
+    def _environment(self, account: Account | None, home: Path, port: int) -> dict[str, str]:
+        """A clean environment: nothing of the hub's leaks into a server but PATH's system part and LANG."""
+        env = {"PATH": f"{Path(sys.executable).parent}:{_SYSTEM_PATH}", "LANG": os.environ.get("LANG", "C.UTF-8")}
+        env.update(self.spec.env)
+        env.update(self.config.environment)
+        env.update(
+            HOME=str(home),
+            USER=account.name if account else _hub_user(),
+            SHELL=(account.shell if account else "") or "/bin/bash",
+            JUPYTERHUB_SERVICE_URL=f"http://127.0.0.1:{port}{self.spec.prefix}",
+        )
+        return env
+
+    def _log_name(self) -> str:
+        server = self.spec.server_name
+        return f"{self.spec.user}@{quote(server, safe='')}.log" if server else f"{self.spec.user}.log"
+
+    def _launch(self, argv: list[str], env: dict[str, str], home: Path, account: Account | None) -> procs.ProcessId:
+        assert self._log_path is not None
+        run_as = procs.RunAs(account.uid, account.gid, account.groups) if account else None
+        log_fd = _open_log(self._log_path)
+        try:
+            return procs.launch(argv, env=env, cwd=home, log_fd=log_fd, run_as=run_as)
+        except OSError as exc:
+            who = f" as {account.name}" if account else ""
+            raise SpawnError(
+                f"Could not start the single-user command {argv[0]!r}{who}: {exc.strerror or exc}. "
+                "An administrator should check that it is installed where that account can run it, "
+                "or set spawner.cmd in the config."
+            ) from None
+        finally:
+            os.close(log_fd)
+
+
+def _check_path_part(name: str, what: str) -> None:
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise SpawnError(f"The {what} {name!r} cannot name a folder, so no server can be started for it.")
+
+
+def _absolute(path: Path, key: str) -> Path:
+    if not path.is_absolute():
+        raise SpawnError(
+            f"spawner.local.{key} = {str(path)!r} is relative; the hub must resolve it against hub.data_dir "
+            "before servers start. This is a bug in the hub; please report it."
+        )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@functools.cache
+def _hub_user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+def _resolve_command(argv: list[str], path: str) -> list[str]:
+    """argv with its program found on the server's PATH, or a SpawnError that says how to fix the config."""
+    program = argv[0]
+    found = program if "/" in program else shutil.which(program, path=path)
+    if found is None:
+        raise SpawnError(
+            f"The single-user command {program!r} was not found on PATH ({path}). "
+            "An administrator should install it, or set spawner.cmd in the config to a command that exists."
+        )
+    if not (os.path.isfile(found) and os.access(found, os.X_OK)):
+        raise SpawnError(
+            f"The single-user command {found!r} is not an executable file. "
+            "An administrator should fix its permissions, or set spawner.cmd in the config."
+        )
+    return [found, *argv[1:]]
+
+
+def _open_log(path: Path) -> int:
+    """The server's log opened for writing by the hub, so the server needs no access to the hub's folders.
+
+    The previous run's log is kept as <name>.1 for whoever investigates a crash after a restart.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.exists():
+        path.replace(path.with_name(path.name + ".1"))
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+
+
+def _log_tail(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            start = max(0, fh.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES)
+            fh.seek(start)
+            lines = fh.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join(lines[1 if start else 0 :][-_LOG_TAIL_LINES:])
+
+
+def _exit_report(status: int, log: Path, when: str = "") -> str:
+    tail = _log_tail(log)
+    report = f"Your server {procs.describe_exit(status)}{when}."
+    return f"{report} The last lines of its log:\n{tail}" if tail else f"{report} It wrote nothing to its log."

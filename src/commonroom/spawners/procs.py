@@ -1,0 +1,176 @@
+"""Server processes that outlive the hub: launched in a session of their own, found again by pid *and* start time.
+
+A hub restart loses every Popen object, so a server is found again from what its state recorded. A pid alone
+is not enough: once a server exits, the kernel hands its pid to the next process. The start time in
+/proc/<pid>/stat (and the boot it belongs to) tells the original process from a newcomer that got its pid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_POLL_SECONDS = 0.05
+_KILL_WAIT_SECONDS = 5.0
+"""SIGKILL cannot be ignored, only delayed by uninterruptible I/O; past this, stop gives up waiting."""
+
+
+@dataclass(frozen=True)
+class ProcessId:
+    """One particular process, even after its pid has been reused."""
+
+    pid: int
+    start_ticks: int
+    """Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot."""
+    boot_id: str
+
+    def to_state(self) -> dict[str, Any]:
+        return {"pid": self.pid, "start_ticks": self.start_ticks, "boot_id": self.boot_id}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> ProcessId | None:
+        """The process a spawner state names, or None when the state names none (or is damaged)."""
+        pid, ticks, boot = state.get("pid"), state.get("start_ticks"), state.get("boot_id")
+        if isinstance(pid, int) and isinstance(ticks, int) and isinstance(boot, str):
+            return cls(pid, ticks, boot)
+        return None
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The OS identity a server runs as when the hub drops privileges."""
+
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+
+
+_children: dict[ProcessId, subprocess.Popen[bytes]] = {}
+"""Servers this hub process launched and has not reaped. Only the parent learns an exit status, and only once,
+so every spawner instance in this process asks here instead of keeping a Popen of its own (a Popen dropped
+while its process runs would be reaped behind our back by the subprocess module)."""
+
+
+@functools.cache
+def _boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state letter, start ticks) of a pid, or None when no process has it."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()
+    return fields[0], int(fields[19])
+
+
+def _state_letter(proc: ProcessId) -> str | None:
+    """The process's state (R, S, Z...) while its pid still belongs to it, else None."""
+    found = _stat(proc.pid) if proc.boot_id == _boot_id() else None
+    if found is None or found[1] != proc.start_ticks:
+        return None
+    return found[0]
+
+
+def _running(proc: ProcessId) -> bool:
+    return _state_letter(proc) not in (None, "Z", "X")
+
+
+def launch(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_fd: int, run_as: RunAs | None
+) -> ProcessId:
+    """Start argv in a new session (so signals to the hub's group do not reach it) with output to log_fd.
+
+    Synchronous on purpose: fork and exec take milliseconds, and a start cancelled while a launch ran in a
+    thread could leave behind a process nobody recorded. Raises OSError when the command cannot be executed.
+    """
+    child = subprocess.Popen(
+        list(argv),
+        env=dict(env),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=log_fd,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        user=run_as.uid if run_as else None,
+        group=run_as.gid if run_as else None,
+        extra_groups=list(run_as.groups) if run_as else None,
+    )
+    found = _stat(child.pid)
+    assert found is not None, "an unreaped child always has a /proc entry"
+    proc = ProcessId(child.pid, found[1], _boot_id())
+    _children[proc] = child
+    return proc
+
+
+def exit_status(proc: ProcessId) -> int | None:
+    """None while the process runs, else its exit status: negative for a signal, 0 when unknown.
+
+    The status is known only to the hub process that launched it; that process reaps it here.
+    """
+    child = _children.get(proc)
+    if child is None:
+        return None if _running(proc) else 0
+    status = child.poll()
+    if status is not None:
+        del _children[proc]
+    return status
+
+
+async def ends_within(proc: ProcessId, seconds: float) -> bool:
+    """Whether the process stops running within `seconds` (it is not reaped, so its pid stays reserved)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while _running(proc):
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(_POLL_SECONDS)
+    return True
+
+
+def _signal_group(proc: ProcessId, sig: signal.Signals) -> None:
+    """Signal the process group the server leads, unless its pid now belongs to another process.
+
+    With the leader gone entirely, what is left in its group (if anything) is the server's own children:
+    the kernel never hands out a pid that is still in use as a process group id.
+    """
+    if proc.boot_id != _boot_id():
+        return
+    found = _stat(proc.pid)
+    if found is not None and found[1] != proc.start_ticks:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+async def terminate(proc: ProcessId, grace: float) -> int:
+    """Stop the server and its process group: SIGTERM, SIGKILL after `grace` seconds; returns exit_status.
+
+    Works as well on a server a previous hub process started. Never blocks the event loop.
+    """
+    if grace > 0:
+        _signal_group(proc, signal.SIGTERM)
+        await ends_within(proc, grace)
+    _signal_group(proc, signal.SIGKILL)
+    await ends_within(proc, _KILL_WAIT_SECONDS)
+    status = exit_status(proc)
+    return 0 if status is None else status
+
+
+def describe_exit(status: int) -> str:
+    """How a process ended, in words for a person; a SIGKILL out of nowhere is usually the OOM killer."""
+    if status == -signal.SIGKILL:
+        return "was killed (signal 9, possibly out of memory)"
+    if status < 0:
+        return f"was killed by signal {-status} ({signal.strsignal(-status) or 'unknown signal'})"
+    return "exited" if status == 0 else f"exited with status {status}"
