@@ -152,5 +152,5 @@ class Harness:
         for spawner in self.spawners:
             await spawner.stop(now=True)
         for name in self.accounts:
-            subprocess.run(["userdel", name], capture_output=True, timeout=30)
+            await asyncio.to_thread(subprocess.run, ["userdel", name], check=False, capture_output=True, timeout=30)
         shutil.rmtree(self.home_root, ignore_errors=True)

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from commonroom.config.models import SpawnerConfig
 from commonroom.spawners import accounts, homes, procs
 from commonroom.spawners.accounts import Account
-from commonroom.config.models import SpawnerConfig
 from commonroom.spawners.base import ProgressEvent, ServerSpec, SpawnError, Spawner
 
-DEFAULT_CMD = (sys.executable, "-m", "commonroom.singleuser")
+_DEFAULT_CMD = (sys.executable, "-m", "commonroom.singleuser")
 """The interpreter running the hub is the one with Commonroom's single-user server installed."""
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _EARLY_EXIT_SECONDS = 0.5
@@ -110,7 +110,7 @@ class LocalProcessSpawner(Spawner):
         await self._prepare_home(home, account)
         port = _free_port()
         env = self._environment(account, home, port)
-        argv = _resolve_command([*(self.config.cmd or DEFAULT_CMD), *self.config.args], env["PATH"])
+        argv = _resolve_command([*(self.config.cmd or _DEFAULT_CMD), *self.config.args], env["PATH"])
         self._log_path = _absolute(local.log_dir, "log_dir") / self._log_name()
         proc = self._launch(argv, env, home, account)
         self.state.clear()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import stat
 import sys
 from pathlib import Path
 
 import pytest
+from spawner_harness import Harness, fetch, port_is_closed, python_cmd
 
 from commonroom.spawners.base import ProgressEvent, SpawnError
 from commonroom.spawners.local import uses_os_accounts
-
-from spawner_harness import Harness, fetch, port_is_closed, python_cmd
 
 
 async def test_start_answers_then_stop_closes_the_port(harness: Harness) -> None:
@@ -73,7 +73,7 @@ async def test_environment_is_the_contract_and_nothing_of_the_hub(
 
 async def test_a_new_spawner_instance_finds_the_server_from_its_state(harness: Harness) -> None:
     first = harness.spawner()
-    url = await first.start()
+    await first.start()
     again = harness.spawner(state=dict(first.state))
 
     assert await again.poll() is None
@@ -139,6 +139,41 @@ async def test_a_server_that_dies_at_start_fails_with_its_log(harness: Harness) 
     assert message.endswith("line 29\ncannot bind")
     assert "line 9\n" not in message
     assert spawner.state == {}
+
+
+async def test_nothing_the_server_started_is_left_after_a_failed_start(harness: Harness) -> None:
+    code = "import subprocess, sys\nkid = subprocess.Popen(['sleep', '30'])\nprint('kid', kid.pid, flush=True)\nsys.exit(3)"
+    spawner = harness.spawner(harness.config(cmd=python_cmd(code)))
+
+    with pytest.raises(SpawnError, match=r"kid \d+") as failure:
+        await spawner.start()
+
+    match = re.search(r"kid (\d+)", str(failure.value))
+    assert match is not None
+    await _until_not_running(int(match[1]))
+
+
+async def _until_not_running(pid: int) -> None:
+    for _ in range(40):
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return
+        if state == "Z":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"process {pid} is still running")
+
+
+async def test_the_previous_log_is_kept_for_one_restart(harness: Harness) -> None:
+    spawner = harness.spawner()
+    await spawner.start()
+    log = Path(spawner.state["log"])
+    await spawner.stop()
+
+    await spawner.start()
+
+    assert log.with_name(log.name + ".1").read_text().startswith("tiny server on")
 
 
 async def test_a_crash_is_explained_by_failure_detail(harness: Harness) -> None:
