@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, LookupError) as exc:
         print(f"Configuration error:\n{exc}", file=sys.stderr)
         return 2
     return result

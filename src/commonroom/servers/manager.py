@@ -144,7 +144,7 @@ class ServerManager:
 
     async def _spawn(self, server_id: int, user: str, server: str, running: Running) -> None:
         spawner, progress = running.spawner, running.progress
-        forward = asyncio.create_task(self._forward_progress(spawner, progress))
+        forward = asyncio.create_task(self._forward_progress(server_id, spawner, progress))
         try:
             try:
                 url = await asyncio.wait_for(spawner.start(), self.config.spawner.start_timeout)
@@ -166,10 +166,15 @@ class ServerManager:
         except Exception as exc:
             await self._fail(server_id, user, server, running, self._explain(exc, spawner))
 
-    @staticmethod
-    async def _forward_progress(spawner: Spawner, progress: ProgressLog) -> None:
+    async def _forward_progress(self, server_id: int, spawner: Spawner, progress: ProgressLog) -> None:
+        """Relay the spawner's events, saving its state as soon as it changes: if the hub dies mid-spawn,
+        the next hub knows which process to clean up."""
+        saved: dict[str, Any] = {}
         async for event in spawner.progress():
             progress.add(event.message, event.progress)
+            if spawner.state != saved:
+                saved = dict(spawner.state)
+                await self._save(server_id, state=saved)
 
     @staticmethod
     async def _alive(spawner: Spawner) -> bool:

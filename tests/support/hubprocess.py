@@ -1,0 +1,185 @@
+"""A real Commonroom hub (and so its proxy and people's servers) in subprocesses, for integration tests.
+
+Every port is a free loopback port. stop() ends the hub, the proxy and every server process it spawned, and
+removes the OS accounts made for the test, so nothing outlives the test that started it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.ports import free_port
+
+LINK = re.compile(r"(http://\S+/hub/first-admin/\S+)")
+
+
+def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class HubProcess:
+    def __init__(self, workdir: Path, extra_config: str = "", base_url: str = "/", account_prefix: str | None = None) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.public_port, self.hub_port, self.api_port = free_port(), free_port(), free_port()
+        self.base_url = base_url
+        self.origin = f"http://127.0.0.1:{self.public_port}"
+        self.account_prefix = account_prefix or f"crt{os.getpid() % 10000}{self.public_port % 1000}-"
+        self.config_path = workdir / "hub.toml"
+        self.config_path.write_text(
+            f"[hub]\nbind = \"127.0.0.1:{self.public_port}\"\ninternal_bind = \"127.0.0.1:{self.hub_port}\"\n"
+            f"base_url = {json.dumps(base_url)}\ndata_dir = {json.dumps(str(self.data_dir))}\n"
+            f"[proxy]\napi_url = \"http://127.0.0.1:{self.api_port}\"\n"
+            f"[spawner.local]\naccount_prefix = \"{self.account_prefix}\"\nhome_root = {json.dumps(str(workdir / 'home'))}\n"
+            + extra_config
+        )
+        (workdir / "home").mkdir(exist_ok=True)
+        os.chmod(workdir, 0o755)
+        os.chmod(workdir / "home", 0o755)
+        self.proc: subprocess.Popen[str] | None = None
+        self.output: list[str] = []
+        self.first_admin_link: str | None = None
+
+    # ---- life cycle --------------------------------------------------------------------------------------
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "commonroom.cli", *args]
+
+    def start(self, timeout: float = 60) -> None:
+        self.output = []
+        self.first_admin_link = None
+        self.proc = subprocess.Popen(
+            self.command("serve", "--config", str(self.config_path), "--log-level", "info"),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.workdir,
+        )  # fmt: skip
+        threading.Thread(target=self._read_output, args=(self.proc,), daemon=True).start()
+        wait_for(self._ready, timeout, f"the hub to answer; output so far:\n{self.log_text()}", 0.1)
+
+    def _read_output(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.output.append(line)
+            match = LINK.search(line)
+            if match:
+                self.first_admin_link = match.group(1)
+
+    def log_text(self) -> str:
+        return "".join(self.output[-80:])
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_text()}")
+        try:
+            return httpx.get(f"{self.origin}{self.base_url}hub/api/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def kill_hub(self, sig: int = signal.SIGKILL) -> None:
+        """Stop only the hub process (the proxy and servers keep running), as a crash or restart would."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+
+    def proxy_pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "proxy.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def server_states(self) -> list[dict[str, Any]]:
+        db = self.data_dir / "commonroom.sqlite"
+        if not db.exists():
+            return []
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT state FROM servers").fetchall()
+        return [json.loads(r[0]) for r in rows if r[0]]
+
+    def stop(self) -> None:
+        """End everything this hub started, then check that nothing is left."""
+        self.kill_hub(signal.SIGTERM)
+        pids = [s.get("pid") for s in self.server_states()] + [self.proxy_pid()]
+        for pid in pids:
+            if isinstance(pid, int):
+                _kill_group(pid)
+        for pid in self.processes_of_this_hub():
+            _kill_group(pid)
+        wait_for(lambda: not self.processes_of_this_hub(), 10, "processes of the hub to end")
+        self._remove_accounts()
+
+    def processes_of_this_hub(self) -> list[int]:
+        """Live processes whose environment or command line points at this hub (servers, proxy)."""
+        markers = (f"127.0.0.1:{self.hub_port}".encode(), str(self.data_dir).encode())
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                        continue
+                blob = Path(f"/proc/{entry}/environ").read_bytes() + Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if any(m in blob for m in markers):
+                found.append(int(entry))
+        return found
+
+    def _remove_accounts(self) -> None:
+        if os.geteuid() != 0:
+            return
+        for line in Path("/etc/passwd").read_text().splitlines():
+            name = line.split(":", 1)[0]
+            if name.startswith(self.account_prefix):
+                subprocess.run(["userdel", "-r", name], capture_output=True, check=False)
+
+    # ---- conveniences ------------------------------------------------------------------------------------
+
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args, "--config", str(self.config_path)), input=stdin, capture_output=True, text=True,
+            timeout=60, cwd=self.workdir,
+        )  # fmt: skip
+
+    def add_user(self, name: str, admin: bool = False) -> str:
+        """Create a user from the command line and return an API token for them."""
+        result = self.cli("user", "add", name, *(["--admin"] if admin else []))
+        assert result.returncode == 0, result.stderr
+        return self.token_for(name)
+
+    def token_for(self, name: str) -> str:
+        """A new API token for an existing user, from the command line."""
+        token = self.cli("token", "issue", name)
+        assert token.returncode == 0, token.stderr
+        return token.stdout.strip()
+
+    def api(self, token: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.origin}{self.base_url}hub/api", headers={"Authorization": f"token {token}"}, timeout=30
+        )
+
+
+def _kill_group(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass

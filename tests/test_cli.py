@@ -1,0 +1,63 @@
+"""The `commonroom` command line, run as a person would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def commonroom(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "commonroom.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, input=stdin, timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["user", "add"], ["token", "issue"], ["config", "check"]])
+def test_every_command_has_help(args: list[str], tmp_path: Path) -> None:
+    result = commonroom(*args, "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "usage: commonroom" in result.stdout
+
+
+def test_proxy_help(tmp_path: Path) -> None:
+    result = commonroom("proxy", "--help", cwd=tmp_path)
+    assert result.returncode == 0 and "--api-port" in result.stdout
+
+
+def test_config_check(tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[hub]\nbind = "127.0.0.1:9000"\n')
+    assert commonroom("config", "check", str(good), cwd=tmp_path).stdout.strip().endswith("OK")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[hub]\nbind = "127.0.0.1:9000"\ncolour = "blue"\n[auth]\nopen_signup = "maybe"\n')
+    result = commonroom("config", "check", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown key 'hub.colour'" in result.stderr
+    assert "'auth.open_signup' = 'maybe'" in result.stderr
+
+
+def test_serve_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[spawner]\nkind = 'kubernetes-typo'\n")
+    result = commonroom("serve", "--config", str(bad), "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "kubernetes-typo" in result.stderr and "is not an installed spawner" in result.stderr
+
+
+def test_user_add_and_token_issue(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    created = commonroom("user", "add", "zoe", "--admin", *data, cwd=tmp_path)
+    assert created.returncode == 0 and "administrator zoe" in created.stdout
+    duplicate = commonroom("user", "add", "zoe", *data, cwd=tmp_path)
+    assert duplicate.returncode == 1 and "taken" in duplicate.stderr
+    odd = commonroom("user", "add", "Zoë Smith", *data, cwd=tmp_path)
+    assert odd.returncode == 1 and "lowercase letters" in odd.stderr
+    weak = commonroom("user", "add", "yan", "--password-stdin", *data, cwd=tmp_path, stdin="password\n")
+    assert weak.returncode == 1 and "at least 10" in weak.stderr
+    token = commonroom("token", "issue", "zoe", "--scope", "read:users", "--expires-in", "3600", *data, cwd=tmp_path)
+    assert token.returncode == 0 and len(token.stdout.strip()) == 32
+    unknown = commonroom("token", "issue", "nobody", *data, cwd=tmp_path)
+    assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
+    badscope = commonroom("token", "issue", "zoe", "--scope", "root:everything", *data, cwd=tmp_path)
+    assert badscope.returncode == 1 and "not a known scope" in badscope.stderr
