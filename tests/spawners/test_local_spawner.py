@@ -19,6 +19,7 @@ from commonroom.spawners.local import uses_os_accounts
 
 async def test_start_answers_then_stop_closes_the_port(harness: Harness) -> None:
     spawner = harness.spawner()
+    assert await spawner.poll() == 0
     url = await spawner.start()
     port = spawner.state["port"]
     assert url == f"http://127.0.0.1:{port}"
@@ -55,7 +56,11 @@ async def test_environment_is_the_contract_and_nothing_of_the_hub(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HUB_ONLY_SECRET", "do-not-leak")
-    contract = {"JUPYTERHUB_API_TOKEN": "tok", "JUPYTERHUB_USER": "alice", "JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"}
+    contract = {
+        "JUPYTERHUB_API_TOKEN": "tok",
+        "JUPYTERHUB_USER": "alice",
+        "JUPYTERHUB_SERVICE_PREFIX": "/user/alice/",
+    }
     config = harness.config(environment={"SITE_WIDE": "yes"})
     spawner = harness.spawner(config, env=contract)
     url = await spawner.start()
@@ -142,7 +147,12 @@ async def test_a_server_that_dies_at_start_fails_with_its_log(harness: Harness) 
 
 
 async def test_nothing_the_server_started_is_left_after_a_failed_start(harness: Harness) -> None:
-    code = "import subprocess, sys\nkid = subprocess.Popen(['sleep', '30'])\nprint('kid', kid.pid, flush=True)\nsys.exit(3)"
+    code = (
+        "import subprocess, sys\n"
+        "kid = subprocess.Popen(['sleep', '30'])\n"
+        "print('kid', kid.pid, flush=True)\n"
+        "sys.exit(3)"
+    )
     spawner = harness.spawner(harness.config(cmd=python_cmd(code)))
 
     with pytest.raises(SpawnError, match=r"kid \d+") as failure:

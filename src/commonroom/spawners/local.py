@@ -82,7 +82,9 @@ class LocalProcessSpawner(Spawner):
     async def poll(self) -> int | None:
         if self._exit_status is None:
             proc = procs.ProcessId.from_state(self.state)
-            self._exit_status = 0 if proc is None else procs.exit_status(proc)
+            if proc is None:
+                return 0  # not remembered: a start may be under way
+            self._exit_status = procs.exit_status(proc)
         return self._exit_status
 
     async def stop(self, now: bool = False) -> None:
@@ -94,7 +96,7 @@ class LocalProcessSpawner(Spawner):
         self.state.clear()
 
     def failure_detail(self) -> str:
-        if self._exit_status is None or self._log_path is None:
+        if self._exit_status is None:
             return ""
         return _exit_report(self._exit_status, self._log_path)
 
@@ -114,9 +116,14 @@ class LocalProcessSpawner(Spawner):
         self._log_path = _absolute(local.log_dir, "log_dir") / self._log_name()
         proc = self._launch(argv, env, home, account)
         self.state.clear()
-        self.state.update(proc.to_state(), port=port, log=str(self._log_path))
-        self.state["account"] = account.name if account else None
+        account_name = account.name if account else None
+        self.state.update(proc.to_state(), port=port, log=str(self._log_path), account=account_name)
         self._emit(f"Starting your server (pid {proc.pid})", 60)
+        await self._watch_first_moments(proc)
+        return f"http://127.0.0.1:{port}"
+
+    async def _watch_first_moments(self, proc: procs.ProcessId) -> None:
+        """Fail at once, with its log, when the server dies right away; leave nothing behind on a cancel."""
         try:
             died = await procs.ends_within(proc, _EARLY_EXIT_SECONDS)
         except asyncio.CancelledError:
@@ -125,7 +132,6 @@ class LocalProcessSpawner(Spawner):
         if died:
             await self.stop(now=True)
             raise SpawnError(_exit_report(self._exit_status or 0, self._log_path, " right after starting"))
-        return f"http://127.0.0.1:{port}"
 
     async def _account(self) -> Account:
         name = accounts.account_name(self.config.local.account_prefix, self.spec.user)
@@ -133,7 +139,8 @@ class LocalProcessSpawner(Spawner):
         if found is not None:
             return found
         self._emit("Creating your account", 20)
-        return await accounts.create_account(name, self.spec.user, _absolute(self.config.local.home_root, "home_root"))
+        home_root = _absolute(self.config.local.home_root, "home_root")
+        return await accounts.create_account(name, self.spec.user, home_root)
 
     async def _prepare_home(self, home: Path, account: Account | None) -> None:
         owner = (account.uid, account.gid) if account else None
@@ -235,7 +242,9 @@ def _open_log(path: Path) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
 
 
-def _log_tail(path: Path) -> str:
+def _log_tail(path: Path | None) -> str:
+    if path is None:
+        return ""
     try:
         with path.open("rb") as fh:
             start = max(0, fh.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES)
@@ -246,7 +255,7 @@ def _log_tail(path: Path) -> str:
     return "\n".join(lines[1 if start else 0 :][-_LOG_TAIL_LINES:])
 
 
-def _exit_report(status: int, log: Path, when: str = "") -> str:
+def _exit_report(status: int, log: Path | None, when: str = "") -> str:
     tail = _log_tail(log)
     report = f"Your server {procs.describe_exit(status)}{when}."
     return f"{report} The last lines of its log:\n{tail}" if tail else f"{report} It wrote nothing to its log."
