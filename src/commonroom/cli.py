@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["proxy"]:
         from commonroom.proxy.cli import main as proxy_main
 
-        return proxy_main(argv[1:])
+        return int(proxy_main(argv[1:]))
     args = build_parser().parse_args(argv)
     try:
         result: int = args.func(args)

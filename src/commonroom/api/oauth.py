@@ -87,8 +87,12 @@ def _holds(held: frozenset[str], scope: str) -> bool:
     if flt is None:
         return name in held
     kind, _, value = flt.partition("=")
-    target = scope_rules.Target(**{kind: value}) if kind in ("user", "server", "service") else None
-    return scope_rules.check(held, name, target) is scope_rules.Access.GRANTED
+    targets = {
+        "user": scope_rules.Target(user=value),
+        "server": scope_rules.Target(user=value.split("/", 1)[0], server=value),
+        "service": scope_rules.Target(service=value),
+    }
+    return scope_rules.check(held, name, targets.get(kind)) is scope_rules.Access.GRANTED
 
 
 def _client_target(client: OAuthClient) -> scope_rules.Target:

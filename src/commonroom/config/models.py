@@ -80,7 +80,7 @@ class AuthConfig(Section):
     open_signup: bool = Field(False, description="New sign-ups may sign in at once, without an admin's approval.")
     min_password_length: int = Field(10, ge=8, le=1024, description="Shortest password accepted at sign-up.")
     admin_users: list[str] = Field(default_factory=list, description="Users who are always administrators.")
-    throttle: ThrottleConfig = Field(default_factory=ThrottleConfig)  # type: ignore[arg-type]
+    throttle: ThrottleConfig = Field(default_factory=ThrottleConfig)
 
 
 class LocalSpawnerConfig(Section):
@@ -133,11 +133,11 @@ class SpawnerConfig(Section):
     start_timeout: float = Field(60, gt=0, description="Seconds a server may take to start.")
     http_timeout: float = Field(30, gt=0, description="Seconds a started server may take to answer HTTP.")
     poll_interval: float = Field(10, gt=0, description="Seconds between checks that running servers are alive.")
-    local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)  # type: ignore[arg-type]
+    local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)
 
 
 class Config(Section):
-    hub: HubConfig = Field(default_factory=HubConfig)  # type: ignore[arg-type]
-    proxy: ProxyConfig = Field(default_factory=ProxyConfig)  # type: ignore[arg-type]
-    auth: AuthConfig = Field(default_factory=AuthConfig)  # type: ignore[arg-type]
-    spawner: SpawnerConfig = Field(default_factory=SpawnerConfig)  # type: ignore[arg-type]
+    hub: HubConfig = Field(default_factory=HubConfig)
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    spawner: SpawnerConfig = Field(default_factory=SpawnerConfig)
