@@ -1,0 +1,5 @@
+"""`python -m commonroom.singleuser`: what a spawner runs."""
+
+from commonroom.singleuser.launcher import main
+
+main()
