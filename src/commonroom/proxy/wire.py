@@ -129,14 +129,15 @@ def response_head(
     re-chunked for HTTP/1.1 clients; HTTP/1.0 clients get it delimited by closing the connection.
     """
     parts = [b"HTTP/1.1 %d " % status, reason, CRLF]
-    length = chunked = False
+    declared = chunked = length = False
     for name, value in headers:
         lower = name.lower()
-        if lower == b"content-length":
-            length = True
-        elif lower == b"transfer-encoding":
+        if lower == b"transfer-encoding":
             chunked = True
             continue
+        if lower == b"content-length":
+            declared = True
+            length = only is None
         elif lower in HOP_BY_HOP:
             continue
         if only is None or lower in only:
@@ -152,7 +153,7 @@ def response_head(
         framing = UNTIL_CLOSE
         keep_alive = False
     parts.append(_connection_header(keep_alive, client_http11))
-    return b"".join(parts), framing, not (length or chunked)
+    return b"".join(parts), framing, not (declared or chunked)
 
 
 def switching_head(status: int, reason: bytes, headers: Headers) -> bytes:

@@ -1,0 +1,1 @@
+"""Tests of the configurable-http-proxy compatible proxy (src/commonroom/proxy)."""
