@@ -30,7 +30,9 @@ def _accepts(port: int) -> bool:
 
 
 @contextmanager
-def running(command: list[str], ports: list[int], log: Path, env: Mapping[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def running(
+    command: list[str], ports: list[int], log: Path, env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run `command` until the block ends, once each of `ports` accepts connections (10 s at most)."""
     with open(log, "ab") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=dict(env or os.environ))
@@ -104,8 +106,9 @@ def proxy_command(port: int, api_port: int, *flags: str) -> list[str]:
 
 
 @contextmanager
-def proxy(log: Path, *flags: str, token: str = TOKEN) -> Iterator[Proxy]:
-    port, api_port = free_port(), free_port()
+def proxy(log: Path, *flags: str, token: str = TOKEN, ports: tuple[int, int] | None = None) -> Iterator[Proxy]:
+    """A proxy process on `ports` (public, API), free ones by default."""
+    port, api_port = ports or (free_port(), free_port())
     env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": token}
     with running(proxy_command(port, api_port, *flags), [port, api_port], log, env) as proc:
         yield Proxy(port, api_port, token, proc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
+from typing import Self
 
 from httptools import HttpResponseParser
 
@@ -26,7 +27,7 @@ class RawConnection:
         self.heads = 0
         self.reset = False
 
-    def __enter__(self) -> RawConnection:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

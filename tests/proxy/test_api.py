@@ -54,7 +54,9 @@ def test_unknown_paths_and_methods_are_refused_before_auth(api: RoutesApi) -> No
 
 
 def test_crud_status_codes(api: RoutesApi) -> None:
-    assert call(api, "POST", "/api/routes/user/alice", {"target": "http://127.0.0.1:9000", "user": "alice"}).status == 201
+    assert (
+        call(api, "POST", "/api/routes/user/alice", {"target": "http://127.0.0.1:9000", "user": "alice"}).status == 201
+    )
     got = call(api, "GET", "/api/routes/user/alice/")
     assert got.status == 200 and got.content_type == b"application/json"
     assert json.loads(got.body)["user"] == "alice"

@@ -51,7 +51,12 @@ def test_chunked_and_upgrade_requests_keep_what_the_backend_needs() -> None:
     builder = RequestHeadBuilder(x_forward=False, change_origin=True, custom_headers=[])
     head, chunked = build(
         builder,
-        [(b"Host", b"public"), (b"Transfer-Encoding", b"chunked"), (b"Connection", b"Upgrade"), (b"Upgrade", b"websocket")],
+        [
+            (b"Host", b"public"),
+            (b"Transfer-Encoding", b"chunked"),
+            (b"Connection", b"Upgrade"),
+            (b"Upgrade", b"websocket"),
+        ],
         upgrade=True,
     )
     assert chunked
@@ -62,7 +67,9 @@ def test_chunked_and_upgrade_requests_keep_what_the_backend_needs() -> None:
 
 def test_response_framing() -> None:
     with_length = [(b"Content-Length", b"5"), (b"Connection", b"close")]
-    head, framing, until_close = response_head(200, b"OK", with_length, has_body=True, client_http11=True, keep_alive=True)
+    head, framing, until_close = response_head(
+        200, b"OK", with_length, has_body=True, client_http11=True, keep_alive=True
+    )
     assert framing == LENGTH and not until_close
     assert lines(head) == [b"HTTP/1.1 200 OK", b"Content-Length: 5", b"", b""]
 
@@ -83,6 +90,8 @@ def test_response_framing() -> None:
 def test_error_pages_copy_only_type_and_encoding() -> None:
     headers = [(b"Content-Type", b"text/html"), (b"Set-Cookie", b"x=1"), (b"Content-Length", b"3")]
     only = frozenset({b"content-type", b"content-encoding"})
-    head, framing, _ = response_head(404, b"Not Found", headers, has_body=True, client_http11=True, keep_alive=True, only=only)
+    head, framing, _ = response_head(
+        404, b"Not Found", headers, has_body=True, client_http11=True, keep_alive=True, only=only
+    )
     assert framing == CHUNKED
     assert lines(head)[1:] == [b"Content-Type: text/html", b"Transfer-Encoding: chunked", b"", b""]

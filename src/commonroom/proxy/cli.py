@@ -141,11 +141,10 @@ def options_from(args: argparse.Namespace) -> ProxyOptions:
     )
 
 
-def _warn_ignored(args: argparse.Namespace) -> None:
-    for flag, why in IGNORED.items():
-        value = getattr(args, flag[2:].replace("-", "_"))
-        if value:
-            log.warning("Ignoring %s: %s", flag, why)
+def ignored(args: argparse.Namespace) -> list[str]:
+    """A warning for each given flag that is accepted for compatibility but has no effect."""
+    given = [(flag, why) for flag, why in IGNORED.items() if getattr(args, flag[2:].replace("-", "_"))]
+    return [f"Ignoring {flag}: {why}" for flag, why in given]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         log.error("%s", exc)
         return 2
-    _warn_ignored(args)
+    for warning in ignored(args):
+        log.warning("%s", warning)
     token = os.environ.get("CONFIGPROXY_AUTH_TOKEN", "")
     if not token:
         log.warning("REST API is not authenticated: set CONFIGPROXY_AUTH_TOKEN to require a token.")

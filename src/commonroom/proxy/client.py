@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, unquote
 
 import httpx
@@ -87,7 +87,7 @@ class ProxyClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> ProxyClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(
@@ -109,9 +109,7 @@ class ProxyClient:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
 
-    async def _attempt(
-        self, method: str, url: str, missing_ok: bool, kwargs: dict[str, Any]
-    ) -> httpx.Response | str:
+    async def _attempt(self, method: str, url: str, missing_ok: bool, kwargs: dict[str, Any]) -> httpx.Response | str:
         """One try: the response if it is final, or why it is worth retrying."""
         try:
             async with self._slots:

@@ -39,10 +39,7 @@ class ErrorPages:
     def request_head(self, code: int, original: bytes, target: Target) -> bytes:
         """GET <error-target>/<code>?url=<original request target>, as CHP sends it."""
         url = quote_plus(original, safe="*").encode()
-        return (
-            b"GET %s/%d?url=%s HTTP/1.1\r\nHost: %s\r\n\r\n"
-            % (target.prefix, code, url, target.authority)
-        )
+        return b"GET %s/%d?url=%s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target.prefix, code, url, target.authority)
 
     def page(self, code: int) -> tuple[bytes, bytes]:
         """(body, content type) without an error target."""

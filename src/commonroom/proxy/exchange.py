@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from time import monotonic, time
+from time import time
 from typing import TYPE_CHECKING
 
 from .paths import BadTarget, normalize, split_target, strip_segments
@@ -48,11 +48,33 @@ class Exchange:
     """A request from one client connection, relayed to a backend or answered here."""
 
     __slots__ = (
-        "client", "method", "target", "headers", "keep_alive", "http11", "upgrade", "is_head",
-        "route", "pool", "head", "chunked", "upstream", "connecting", "pending", "pending_size",
-        "body_seen", "request_done", "response_done", "sink", "status", "framing", "until_close",
-        "error_code", "retried", "started",
-    )  # fmt: skip
+        "body_seen",
+        "chunked",
+        "client",
+        "connecting",
+        "error_code",
+        "framing",
+        "head",
+        "headers",
+        "http11",
+        "is_head",
+        "keep_alive",
+        "method",
+        "pending",
+        "pending_size",
+        "pool",
+        "request_done",
+        "response_done",
+        "retried",
+        "route",
+        "sink",
+        "started",
+        "status",
+        "target",
+        "until_close",
+        "upgrade",
+        "upstream",
+    )
 
     def __init__(
         self,

@@ -34,10 +34,27 @@ class ClientConnection(asyncio.Protocol):
     """A connection from a browser (or anything else) to the public port."""
 
     __slots__ = (
-        "relay", "transport", "parser", "peer", "secure", "target", "headers", "parsing", "active",
-        "queue", "draining", "held", "held_size", "tunnel", "tunnel_route", "last_io", "reading_paused",
-        "write_paused", "upstream_full", "closed",
-    )  # fmt: skip
+        "active",
+        "closed",
+        "draining",
+        "headers",
+        "held",
+        "held_size",
+        "last_io",
+        "parser",
+        "parsing",
+        "peer",
+        "queue",
+        "reading_paused",
+        "relay",
+        "secure",
+        "target",
+        "transport",
+        "tunnel",
+        "tunnel_route",
+        "upstream_full",
+        "write_paused",
+    )
 
     def __init__(self, relay: Relay) -> None:
         self.relay = relay

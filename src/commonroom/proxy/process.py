@@ -76,7 +76,14 @@ def is_running(pid_path: Path) -> bool:
         return False
     if started is not None:
         return now == started
-    return b"proxy" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return _looks_like_a_proxy(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"))
+
+
+def _looks_like_a_proxy(argv: list[bytes]) -> bool:
+    """For pid files without a start time: is this configurable-http-proxy or ours?"""
+    if any(arg.endswith(b"configurable-http-proxy") or arg == b"commonroom.proxy" for arg in argv):
+        return True
+    return b"proxy" in argv and any(arg.endswith(b"commonroom") for arg in argv)
 
 
 async def wait_until_up(api_url: str, token: str, timeout: float = 15.0, pid_path: Path | None = None) -> None:

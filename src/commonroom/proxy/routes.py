@@ -37,7 +37,7 @@ class Route:
     attribute store per event; it becomes ISO-8601 only when the API lists routes.
     """
 
-    __slots__ = ("key", "data", "target", "last_activity")
+    __slots__ = ("data", "key", "last_activity", "target")
 
     def __init__(self, key: str, data: dict[str, Any], now: float) -> None:
         self.key = key

@@ -45,7 +45,10 @@ class ProxyServer:
         await self._listen(
             lambda: ApiConnection(api), options.api_ip, options.api_port, options.api_socket, options.api_ssl
         )
-        log.info("Proxy API at %s/api/routes", self._where(options.api_ip, options.api_port, options.api_socket, options.api_ssl))
+        log.info(
+            "Proxy API at %s/api/routes",
+            self._where(options.api_ip, options.api_port, options.api_socket, options.api_ssl),
+        )
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:

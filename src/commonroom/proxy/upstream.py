@@ -61,7 +61,7 @@ def set_nodelay(transport: asyncio.BaseTransport) -> None:
 class UpstreamPool:
     """Idle keep-alive connections to one backend, newest reused first so old ones can expire."""
 
-    __slots__ = ("target", "ssl", "idle", "retired")
+    __slots__ = ("idle", "retired", "ssl", "target")
 
     def __init__(self, target: Target, context: ssl.SSLContext | None) -> None:
         self.target = target
@@ -118,9 +118,21 @@ class UpstreamConnection(asyncio.Protocol):
     """One connection to a backend: it carries one exchange at a time, or becomes half of a tunnel."""
 
     __slots__ = (
-        "pool", "transport", "parser", "exchange", "client", "reason", "headers", "status",
-        "reused", "received", "tunnel", "closed", "idle_since", "reading_paused",
-    )  # fmt: skip
+        "client",
+        "closed",
+        "exchange",
+        "headers",
+        "idle_since",
+        "parser",
+        "pool",
+        "reading_paused",
+        "reason",
+        "received",
+        "reused",
+        "status",
+        "transport",
+        "tunnel",
+    )
 
     def __init__(self, pool: UpstreamPool) -> None:
         self.pool = pool
