@@ -6,7 +6,7 @@ because with JUPYTERHUB_HOST empty the hub and the server share one public origi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urljoin
 
 import httpx
@@ -18,7 +18,7 @@ class Browser:
         self.server_origin = server_origin
         self.client = httpx.Client(follow_redirects=False, timeout=30, headers={"Accept": "text/html"})
 
-    def __enter__(self) -> Browser:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -34,6 +34,17 @@ class Browser:
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.client.post(self.absolute(url), **kwargs)
+
+    def sign_in(self, prefix: str) -> httpx.Response:
+        """Walk the whole OAuth dance from the lab page back to it; the last response."""
+        to_hub = self.get(prefix + "lab")
+        to_callback = self.follow(to_hub)
+        to_lab = self.follow(to_callback)
+        return self.follow(to_lab)
+
+    def cookie_header(self, path: str) -> str:
+        """The Cookie header a browser would send to path."""
+        return "; ".join(f"{c.name}={c.value}" for c in self.client.cookies.jar if path.startswith(c.path))
 
     def follow(self, response: httpx.Response) -> httpx.Response:
         """The response to the redirect `response` asks for."""

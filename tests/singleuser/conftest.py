@@ -40,7 +40,9 @@ def server(hub: HubStandIn, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture
 def browser(hub: HubStandIn, server: SingleUserProcess) -> Iterator[Browser]:
-    with Browser(hub_origin=f"http://127.0.0.1:{hub.port}", server_origin=f"http://127.0.0.1:{server.port}") as b:
+    with Browser(
+        hub_origin=f"http://127.0.0.1:{hub.port}", server_origin=f"http://127.0.0.1:{server.port}"
+    ) as b:
         yield b
 
 

@@ -68,7 +68,9 @@ class _Root(_Handler):
 
 class _Authorize(_Handler):
     def get(self) -> None:
-        args = {name: self.get_argument(name) for name in ("client_id", "redirect_uri", "state", "code_challenge")}
+        args = {
+            name: self.get_argument(name) for name in ("client_id", "redirect_uri", "state", "code_challenge")
+        }
         if (
             args["client_id"] != self.state.client_id
             or self.get_argument("response_type") != "code"
@@ -115,7 +117,9 @@ class _Whoami(_Handler):
 class _Activity(_Handler):
     def post(self, user: str) -> None:
         authorization = self.request.headers.get("Authorization", "")
-        self.state.activity.append(ActivityPost(time.monotonic(), user, authorization, json.loads(self.request.body)))
+        self.state.activity.append(
+            ActivityPost(time.monotonic(), user, authorization, json.loads(self.request.body))
+        )
         self.set_status(204)
 
 

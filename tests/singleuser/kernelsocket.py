@@ -12,11 +12,15 @@ from websockets.sync.client import ClientConnection, connect
 
 
 @contextmanager
-def kernel_socket(server_url: str, kernel_id: str, token: str) -> Iterator[KernelSocket]:
-    """An open websocket to one kernel; the token travels in the URL, as browsers must send it."""
+def kernel_socket(
+    server_url: str, kernel_id: str, token: str = "", headers: dict[str, str] | None = None
+) -> Iterator[KernelSocket]:
+    """An open websocket to one kernel; a token travels in the URL, as browsers must send it."""
     session = uuid.uuid4().hex
-    url = f"{server_url.replace('http', 'ws', 1)}api/kernels/{kernel_id}/channels"
-    with connect(f"{url}?session_id={session}&token={token}", open_timeout=30, close_timeout=2) as ws:
+    url = f"{server_url.replace('http', 'ws', 1)}api/kernels/{kernel_id}/channels?session_id={session}"
+    if token:
+        url += f"&token={token}"
+    with connect(url, additional_headers=headers, open_timeout=30, close_timeout=2) as ws:
         yield KernelSocket(ws, session)
 
 

@@ -18,7 +18,10 @@ def _inode(local_port: int, remote_port: int) -> str:
     with open("/proc/net/tcp") as table:
         for line in table.read().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].split(":")[1], 16) == local_port and int(fields[2].split(":")[1], 16) == remote_port:
+            if (
+                int(fields[1].split(":")[1], 16) == local_port
+                and int(fields[2].split(":")[1], 16) == remote_port
+            ):
                 return fields[9]
     raise LookupError(f"no TCP connection 127.0.0.1:{local_port} <-> :{remote_port}")
 

@@ -8,13 +8,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from commonroom.timeutil import parse_iso
 
+from .browser import Browser
 from .conftest import API_TOKEN
 from .hubstandin import HubStandIn
 from .kernelsocket import kernel_socket
-from .singleuserprocess import ACCESS_SCOPES, USER, SingleUserProcess
+from .singleuserprocess import ACCESS_SCOPES, PREFIX, USER, SingleUserProcess
 from .sockopt import tcp_nodelay
 
 
@@ -36,6 +38,19 @@ def kernel_id(server: SingleUserProcess, token: str) -> Iterator[str]:
 def test_code_runs_over_the_websocket(server: SingleUserProcess, kernel_id: str, token: str) -> None:
     with kernel_socket(server.url, kernel_id, token) as kernel:
         assert kernel.result(kernel.execute("1+1")) == "2"
+
+
+def test_a_signed_in_browser_reaches_the_kernel_with_its_cookie(
+    server: SingleUserProcess, browser: Browser, kernel_id: str
+) -> None:
+    browser.sign_in(PREFIX)
+    headers = {"Cookie": browser.cookie_header(PREFIX), "Origin": browser.server_origin}
+    with kernel_socket(server.url, kernel_id, headers=headers) as kernel:
+        assert kernel.result(kernel.execute("6*7")) == "42"
+    elsewhere = {**headers, "Origin": "https://evil.example"}
+    with pytest.raises(InvalidStatus) as refused, kernel_socket(server.url, kernel_id, headers=elsewhere):
+        pass
+    assert refused.value.response.status_code == 403
 
 
 def test_kernel_websocket_has_tcp_nodelay(server: SingleUserProcess, kernel_id: str, token: str) -> None:

@@ -13,14 +13,6 @@ from .hubstandin import HubStandIn
 from .singleuserprocess import CLIENT_ID, PREFIX, USER, SingleUserProcess
 
 
-def sign_in(browser: Browser) -> httpx.Response:
-    """Walk the whole dance from the lab page back to it; the last response."""
-    to_hub = browser.get(PREFIX + "lab")
-    to_callback = browser.follow(to_hub)
-    to_lab = browser.follow(to_callback)
-    return browser.follow(to_lab)
-
-
 def test_page_without_cookie_is_sent_to_authorize_with_pkce(browser: Browser) -> None:
     response = browser.get(PREFIX + "lab")
     assert response.status_code == 302
@@ -38,9 +30,11 @@ def test_page_without_cookie_is_sent_to_authorize_with_pkce(browser: Browser) ->
 
 
 def test_oauth_dance_ends_on_jupyterlab_with_a_cookie(browser: Browser) -> None:
-    lab = sign_in(browser)
+    lab = browser.sign_in(PREFIX)
     assert lab.status_code == 200, lab.text[:500]
-    config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', lab.text, re.S).group(1))
+    config = json.loads(
+        re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', lab.text, re.DOTALL).group(1)
+    )
     assert (config["hubUser"], config["hubPrefix"], config["token"]) == (USER, "/hub/", "")
     cookies = {c.name: c for c in browser.client.cookies.jar}
     assert cookies[CLIENT_ID].path == PREFIX and cookies[CLIENT_ID].has_nonstandard_attr("HttpOnly")
@@ -48,7 +42,7 @@ def test_oauth_dance_ends_on_jupyterlab_with_a_cookie(browser: Browser) -> None:
 
 
 def test_cookie_sessions_need_the_xsrf_token_jupyterlab_sends(browser: Browser) -> None:
-    sign_in(browser)
+    browser.sign_in(PREFIX)
     without = browser.post(PREFIX + "api/contents", json={"type": "file"})
     assert without.status_code == 403
     xsrf = browser.client.cookies.get("_xsrf", path=PREFIX)
@@ -57,7 +51,7 @@ def test_cookie_sessions_need_the_xsrf_token_jupyterlab_sends(browser: Browser) 
 
 
 def test_identities_are_cached(browser: Browser, hub: HubStandIn) -> None:
-    sign_in(browser)
+    browser.sign_in(PREFIX)
     asked = hub.state.whoami_calls
     for _ in range(5):
         assert browser.get(PREFIX + "api/contents").status_code == 200
@@ -65,14 +59,16 @@ def test_identities_are_cached(browser: Browser, hub: HubStandIn) -> None:
 
 
 def test_logout_clears_the_cookie_and_signs_out_of_the_hub(browser: Browser) -> None:
-    sign_in(browser)
+    browser.sign_in(PREFIX)
     response = browser.get(PREFIX + "logout")
     assert (response.status_code, response.headers["Location"]) == (302, "/hub/logout")
     assert CLIENT_ID not in {c.name for c in browser.client.cookies.jar}
     assert browser.get(PREFIX + "lab").status_code == 302
 
 
-def test_callback_refuses_a_state_this_browser_did_not_start(browser: Browser, server: SingleUserProcess) -> None:
+def test_callback_refuses_a_state_this_browser_did_not_start(
+    browser: Browser, server: SingleUserProcess
+) -> None:
     to_hub = browser.get(PREFIX + "lab")
     to_callback = browser.follow(to_hub)
     with Browser(browser.hub_origin, browser.server_origin) as other:
@@ -95,9 +91,16 @@ def test_api_without_credentials_is_403_json(server: SingleUserProcess) -> None:
 
 def test_token_header_works_for_the_rest_api(server: SingleUserProcess, owner_token: str) -> None:
     for scheme in ("token", "Bearer"):
-        response = httpx.get(server.url + "api/contents", headers={"Authorization": f"{scheme} {owner_token}"})
+        response = httpx.get(
+            server.url + "api/contents", headers={"Authorization": f"{scheme} {owner_token}"}
+        )
         assert response.status_code == 200, response.text
         assert response.json()["type"] == "directory"
+
+
+def test_a_url_token_is_only_for_websockets(server: SingleUserProcess, owner_token: str) -> None:
+    response = httpx.get(server.url + f"api/contents?token={owner_token}", timeout=10)
+    assert response.status_code == 403
 
 
 def test_wrong_scopes_are_refused(server: SingleUserProcess, hub: HubStandIn) -> None:

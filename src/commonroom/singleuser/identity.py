@@ -23,6 +23,7 @@ from traitlets import default
 from commonroom.singleuser import environment
 from commonroom.singleuser.hubapi import HubAPI, HubError
 from commonroom.singleuser.oauth import (
+    STATE_LIFETIME,
     PendingLogin,
     PendingLogins,
     authorize_url,
@@ -99,36 +100,19 @@ class HubIdentityProvider(IdentityProvider):
 
     def credential(self, handler: web.RequestHandler) -> Credential | None:
         """The token a request carries, and where it came from; the header wins over the URL over the cookie."""
-        request = handler.request
-        match = _AUTH_HEADER.match(request.headers.get("Authorization", ""))
-        if match:
-            return Credential(match.group(1), "header")
-        if self.env.allow_token_in_url or is_websocket(request):
-            url_token = handler.get_query_argument("token", "")
-            if url_token:
-                return Credential(url_token, "url")
+        explicit = self._explicit_token(handler)
+        if explicit is not None:
+            return explicit
         cookie = handler.get_signed_cookie(self.env.client_id)
-        if cookie:
-            return Credential(cookie.decode("utf-8", "replace"), "cookie")
-        return None
+        return Credential(cookie.decode("utf-8", "replace"), "cookie") if cookie else None
 
     async def get_user(self, handler: web.RequestHandler) -> User | None:
-        """The hub's user for this request, or None; what to do about None is decided in _login_url."""
-        credential = self.credential(handler)
+        """The hub's user for this request, or None; what happens without a user is decided in _login_url."""
         refusal: web.HTTPError | None = None
-        user: HubUser | None = None
-        if credential is not None:
-            try:
-                user = await self.identities.get(credential.token)
-            except HubError as exc:
-                self.log.error("Could not ask the hub who is signed in: %s", exc)
-                refusal = web.HTTPError(503, "The hub did not answer who you are. Try again in a moment.")
-            if user is None and credential.source == "cookie" and refusal is None:
-                self.clear_login_cookie(handler)
-            if user is not None and not self.may_access(user):
-                self.log.warning("%s %s lacks the scopes to use this server", user.kind, user.username)
-                refusal = web.HTTPError(403, self._not_yours(user))
-                user = None
+        try:
+            user = await self._user_for(handler, self.credential(handler))
+        except web.HTTPError as exc:
+            user, refusal = None, exc
         if user is None:
             # tornado asks get_login_url where to send a request without a user; ours knows why there is none.
             handler.get_login_url = partial(self._login_url, handler, refusal)  # type: ignore[method-assign]
@@ -139,16 +123,14 @@ class HubIdentityProvider(IdentityProvider):
 
     def is_token_authenticated(self, handler: web.RequestHandler) -> bool:
         """Requests with an explicit token skip the XSRF and origin checks that protect cookie sessions."""
-        credential = self.credential(handler)
-        return credential is not None and credential.source != "cookie" and handler.current_user is not None
+        return self._explicit_token(handler) is not None and handler.current_user is not None
 
     def start_login(self, handler: web.RequestHandler, next_url: str) -> str:
         """Remember a new login (in memory and in a state cookie) and return the hub URL that begins it."""
         cookie_name = state_cookie_name(self.env.client_id, handler.request.cookies)
         login = self.logins.start(safe_next_url(next_url, self.env), cookie_name)
-        handler.set_signed_cookie(
-            cookie_name, login.state, expires_days=None, max_age=600, **self._cookie_args(handler)
-        )
+        lifetime = {"expires_days": None, "max_age": int(STATE_LIFETIME)}
+        handler.set_signed_cookie(cookie_name, login.state, **{**self._cookie_args(handler), **lifetime})
         return authorize_url(self.env, login)
 
     def finish_login(self, handler: web.RequestHandler, state: str) -> PendingLogin:
@@ -167,14 +149,14 @@ class HubIdentityProvider(IdentityProvider):
                 403, "This sign-in was started in another browser. Sign in again from this one."
             )
         self.logins.finish(state)
-        handler.clear_cookie(login.cookie_name, path=self.env.prefix)
+        handler.clear_cookie(login.cookie_name, **self._cookie_args(handler))
         return login
 
     def set_login_token(self, handler: web.RequestHandler, token: str) -> None:
         handler.set_signed_cookie(self.env.client_id, token, **self._cookie_args(handler))
 
     def clear_login_cookie(self, handler: web.RequestHandler) -> None:
-        handler.clear_cookie(self.env.client_id, path=self.env.prefix)
+        handler.clear_cookie(self.env.client_id, **self._cookie_args(handler))
 
     def get_handlers(self) -> list[tuple[str, object]]:
         return [
@@ -185,6 +167,38 @@ class HubIdentityProvider(IdentityProvider):
 
     def validate_security(self, app: Any, ssl_options: dict[str, Any] | None = None) -> None:
         """Nothing to warn about: every request is checked with the hub."""
+
+    def _explicit_token(self, handler: web.RequestHandler) -> Credential | None:
+        match = _AUTH_HEADER.match(handler.request.headers.get("Authorization", ""))
+        if match:
+            return Credential(match.group(1), "header")
+        if self.env.allow_token_in_url or is_websocket(handler.request):
+            url_token = handler.get_query_argument("token", "")
+            if url_token:
+                return Credential(url_token, "url")
+        return None
+
+    async def _user_for(self, handler: web.RequestHandler, credential: Credential | None) -> HubUser | None:
+        """The user a credential belongs to; None when there is none or the hub rejects it.
+
+        Raises HTTPError when there is a user we must turn away, or the hub cannot be asked; get_user keeps
+        that for the moment tornado decides the request needs a user, so public pages still load.
+        """
+        if credential is None:
+            return None
+        try:
+            user = await self.identities.get(credential.token)
+        except HubError as exc:
+            self.log.error("Could not ask the hub who is signed in: %s", exc)
+            raise web.HTTPError(503, "The hub did not answer who you are. Try again in a moment.") from None
+        if user is None:
+            if credential.source == "cookie":
+                self.clear_login_cookie(handler)
+            return None
+        if not self.may_access(user):
+            self.log.warning("%s %s lacks the scopes to use this server", user.kind, user.username)
+            raise web.HTTPError(403, self._not_yours(user))
+        return user
 
     async def _ask_hub(self, token: str) -> HubUser | None:
         model = await self.hub.whoami(token)
