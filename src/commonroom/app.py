@@ -62,6 +62,7 @@ def create_app(hub: Hub, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.hub = hub
     app.include_router(api.router, prefix=f"{prefix}/api")
+    app.add_api_route(f"{prefix}/api", api.root.version, include_in_schema=False)
     app.include_router(pages.router, prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     _add_error_handlers(app, f"{prefix}/api")

@@ -14,7 +14,6 @@ from commonroom.api.deps import CallerDep, HubDep, require
 router = APIRouter()
 
 
-@router.get("", include_in_schema=False)
 @router.get("/")
 async def version() -> JSONResponse:
     body = {"version": JUPYTERHUB_COMPAT_VERSION, "commonroom": __version__}

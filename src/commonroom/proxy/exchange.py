@@ -71,6 +71,7 @@ class Exchange:
         "started",
         "status",
         "target",
+        "unsent_head",
         "until_close",
         "upgrade",
         "upstream",
@@ -110,6 +111,7 @@ class Exchange:
         self.status = 0
         self.framing = NO_BODY
         self.until_close = False
+        self.unsent_head = b""
         self.error_code = 0
         self.retried = False
         self.started = client.last_io
@@ -268,23 +270,34 @@ class Exchange:
             only=only,
         )
         self.keep_alive = keep_alive and self.framing != UNTIL_CLOSE
-        client.transport.write(head)
+        self.unsent_head = head  # written with the first body bytes: one send, one packet, for small responses
 
     def response_body(self, data: bytes) -> None:
         framing = self.framing
-        if framing == CHUNKED:
-            self.client.transport.writelines((chunk_size_line(len(data)), data, CRLF))
-        elif framing != NO_BODY:
-            self.client.transport.write(data)
+        if framing == NO_BODY:
+            return
+        parts: tuple[bytes, ...] = (chunk_size_line(len(data)), data, CRLF) if framing == CHUNKED else (data,)
+        if self.unsent_head:
+            parts = (self.unsent_head, *parts)
+            self.unsent_head = b""
+        self.client.transport.writelines(parts)
 
     def response_complete(self) -> None:
         self.upstream = None
-        if self.framing == CHUNKED:
-            self.client.transport.write(LAST_CHUNK)
+        tail = LAST_CHUNK if self.framing == CHUNKED else b""
+        if self.unsent_head or tail:
+            self.client.transport.write(self.unsent_head + tail)
+            self.unsent_head = b""
         route = self.route
         if route is not None and self.status < 300:
             route.last_activity = time()
         self.finish_response()
+
+    def flush_head(self) -> None:
+        """Send a head still held back for the first body bytes (a stream that pauses after its head)."""
+        if self.unsent_head:
+            self.client.transport.write(self.unsent_head)
+            self.unsent_head = b""
 
     def upgraded(self, conn: UpstreamConnection, early: bytes) -> bool:
         """The backend switched protocols; returns False if this request never asked it to."""

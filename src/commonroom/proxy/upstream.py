@@ -180,6 +180,9 @@ class UpstreamConnection(asyncio.Protocol):
             self._switch(data[upgrade.args[0] :])
         except HttpParserError as exc:
             self._broken(exc)
+        exchange = self.exchange
+        if exchange is not None:
+            exchange.flush_head()
 
     def pause_writing(self) -> None:
         if self.client is not None:
