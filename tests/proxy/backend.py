@@ -1,4 +1,4 @@
-"""A backend for the proxy tests, run as its own process: `python backend.py HTTP_PORT WS_PORT`.
+"""A backend for the proxy tests, run as its own process: `python backend.py HTTP_PORT WS_PORT RAW_PORT`.
 
 HTTP (uvicorn, the server the hub itself runs on), by the last two segments of the path:
   .../errors/<code>     an error page naming the code and the `url` query argument (the proxy's error target)
@@ -8,6 +8,11 @@ HTTP (uvicorn, the server the hub itself runs on), by the last two segments of t
   anything else      JSON describing the request: method, raw path, query, headers, body size and sha256,
                      and the client port (which shows whether the proxy reused its connection)
 Websocket (the `websockets` package) on WS_PORT: echoes every message, prefixed with the request path.
+RAW_PORT misbehaves on purpose, by the end of the path (request bodies are not read):
+  .../flaky          answers, keeps the connection open, and closes it unanswered on the next request
+  .../until-close    a body without Content-Length or chunking, ended by closing the connection
+  .../hang           never answers
+  anything else      "served <n>" with a Content-Length
 """
 
 from __future__ import annotations
@@ -82,11 +87,32 @@ async def _echo(connection: ServerConnection) -> None:
         await connection.send(f"{path} {message!s}")
 
 
-async def main(http_port: int, ws_port: int) -> None:
+async def _raw(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    served = 0
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            path = head.split(b" ", 2)[1]
+            if path.endswith(b"/hang"):
+                await asyncio.sleep(3600)
+            if path.endswith(b"/flaky") and served:
+                break
+            if path.endswith(b"/until-close"):
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"all of it\n" * 1000)
+                break
+            served += 1
+            body = b"served %d" % served
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    writer.close()
+
+
+async def main(http_port: int, ws_port: int, raw_port: int) -> None:
     config = uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning", ws="none")
-    async with serve(_echo, "127.0.0.1", ws_port):
+    async with serve(_echo, "127.0.0.1", ws_port), await asyncio.start_server(_raw, "127.0.0.1", raw_port):
         await uvicorn.Server(config).serve()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    asyncio.run(main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])))

@@ -54,16 +54,18 @@ def running(
 
 @dataclass
 class Backend:
+    """Base URLs of the test backend's servers (see backend.py)."""
+
     http: str
     ws: str
+    raw: str
 
 
 @contextmanager
 def backend(log: Path) -> Iterator[Backend]:
-    http_port, ws_port = free_port(), free_port()
-    command = [sys.executable, str(BACKEND), str(http_port), str(ws_port)]
-    with running(command, [http_port, ws_port], log):
-        yield Backend(f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{ws_port}")
+    ports = [free_port(), free_port(), free_port()]
+    with running([sys.executable, str(BACKEND), *map(str, ports)], ports, log):
+        yield Backend(*(f"http://127.0.0.1:{port}" for port in ports))
 
 
 @dataclass

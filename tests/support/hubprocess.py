@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,17 +45,17 @@ class HubProcess:
         self.base_url = base_url
         self.origin = f"http://127.0.0.1:{self.public_port}"
         self.account_prefix = account_prefix or f"crt{os.getpid() % 10000}{self.public_port % 1000}-"
+        # People's homes must be reachable by their OS accounts, so not below pytest's private temp folder.
+        self.home_root = Path(tempfile.mkdtemp(prefix="crhomes-"))
+        os.chmod(self.home_root, 0o755)
         self.config_path = workdir / "hub.toml"
         self.config_path.write_text(
             f"[hub]\nbind = \"127.0.0.1:{self.public_port}\"\ninternal_bind = \"127.0.0.1:{self.hub_port}\"\n"
             f"base_url = {json.dumps(base_url)}\ndata_dir = {json.dumps(str(self.data_dir))}\n"
             f"[proxy]\napi_url = \"http://127.0.0.1:{self.api_port}\"\n"
-            f"[spawner.local]\naccount_prefix = \"{self.account_prefix}\"\nhome_root = {json.dumps(str(workdir / 'home'))}\n"
+            f"[spawner.local]\naccount_prefix = \"{self.account_prefix}\"\nhome_root = {json.dumps(str(self.home_root))}\n"
             + extra_config
         )
-        (workdir / "home").mkdir(exist_ok=True)
-        os.chmod(workdir, 0o755)
-        os.chmod(workdir / "home", 0o755)
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self.first_admin_link: str | None = None
@@ -124,6 +126,7 @@ class HubProcess:
             _kill_group(pid)
         wait_for(lambda: not self.processes_of_this_hub(), 10, "processes of the hub to end")
         self._remove_accounts()
+        shutil.rmtree(self.home_root, ignore_errors=True)
 
     def processes_of_this_hub(self) -> list[int]:
         """Live processes whose environment or command line points at this hub (servers, proxy)."""
