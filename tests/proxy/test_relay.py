@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -260,3 +261,32 @@ def test_failing_error_target_falls_back_to_plain_text(upstream: Backend, tmp_pa
         response = httpx.get(f"{running.public}/nowhere")
     assert (response.status_code, response.text) == (404, "Not Found")
     assert response.headers["content-type"] == "text/plain"
+
+
+async def test_a_refused_upgrade_is_relayed_and_the_connection_closed(chp: Proxy, upstream: Backend) -> None:
+    chp.add("/t/no-ws", upstream.http)
+    with RawConnection(chp.port) as conn:
+        upgrade = b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        conn.send(get("/t/no-ws/socket", extra=upgrade))
+        (response,) = conn.read()
+        assert response.status != 101
+        assert conn.at_eof()
+
+
+def test_a_client_leaving_mid_response_does_not_disturb_others(chp: Proxy, upstream: Backend) -> None:
+    chp.add("/t/leave", upstream.http)
+    for _ in range(3):
+        with RawConnection(chp.port) as conn:
+            conn.send(get(f"/t/leave/bytes/{8 << 20}"))
+            assert conn.sock.recv(1000).startswith(b"HTTP/1.1 200")
+    assert echo(httpx.get(f"{chp.public}/t/leave/still-fine"))["raw_path"] == "/t/leave/still-fine"
+
+
+def test_a_client_that_half_closes_still_gets_its_answer(chp: Proxy, upstream: Backend) -> None:
+    chp.add("/t/half", upstream.http)
+    with RawConnection(chp.port) as conn:
+        conn.send(get("/t/half/a") + get("/t/half/b"))
+        conn.sock.shutdown(socket.SHUT_WR)
+        first, second = conn.read(2)
+        assert [json.loads(r.body)["raw_path"] for r in (first, second)] == ["/t/half/a", "/t/half/b"]
+        assert conn.at_eof()

@@ -114,12 +114,13 @@ class Exchange:
         self.unsent_head = b""
         self.error_code = 0
         self.retried = False
-        self.started = client.last_io
+        self.started = 0.0
 
     # request side, driven by the client connection
 
     def start(self) -> None:
         """Route the request and send it on, or answer it here."""
+        self.started = self.client.last_io
         if self.target == HEALTHZ_PATH:
             self.answer(200, HEALTHY, b"application/json")
             return
@@ -203,7 +204,7 @@ class Exchange:
     async def connect(self, pool: UpstreamPool) -> None:
         try:
             conn = await pool.open()
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # refused, unreachable, TLS failure, unresolvable or invalid name
             self.connecting = None
             self.upstream_failed(exc)
             return

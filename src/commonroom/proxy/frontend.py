@@ -37,6 +37,7 @@ class ClientConnection(asyncio.Protocol):
         "active",
         "closed",
         "draining",
+        "eof",
         "headers",
         "held",
         "held_size",
@@ -67,6 +68,7 @@ class ClientConnection(asyncio.Protocol):
         self.active: Exchange | None = None
         self.queue: deque[Exchange] = deque()
         self.draining = False
+        self.eof = False
         self.held: list[bytes] | None = None
         self.held_size = 0
         self.tunnel: UpstreamConnection | None = None
@@ -118,7 +120,10 @@ class ClientConnection(asyncio.Protocol):
             self.bad_request()
 
     def eof_received(self) -> bool:
-        return False
+        """The client finished sending: answer what it asked (half-close, as Node allows), then close."""
+        self.eof = True
+        whole_request_waiting = self.active is not None and self.parsing is None
+        return whole_request_waiting and self.tunnel is None and self.held is None
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -177,7 +182,7 @@ class ClientConnection(asyncio.Protocol):
         """The active exchange is done both ways: close, or start the next pipelined request."""
         self.active = None
         self.last_io = monotonic()
-        if not exchange.keep_alive:
+        if not exchange.keep_alive or (self.eof and not self.queue):
             self.transport.close()
             return
         if self.draining:

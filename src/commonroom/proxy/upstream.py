@@ -173,6 +173,8 @@ class UpstreamConnection(asyncio.Protocol):
         if self.exchange is None:
             self.transport.close()  # nothing was asked: a stray "408" or garbage on an idle connection
             return
+        if client is not None:
+            client.last_io = monotonic()  # a response still arriving is not an idle client (--timeout)
         self.received = True
         try:
             self.parser.feed_data(data)
