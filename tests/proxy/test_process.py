@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
 
 from commonroom.proxy.client import ProxyClient
 from commonroom.proxy.process import is_running, start_proxy, stop_proxy, wait_until_up
 from tests.support.ports import free_port
 
-from .processes import proxy_command
+from .processes import TOKEN, Backend, Proxy, proxy_command, running
+from .rawhttp import RawConnection, get
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,3 +68,20 @@ def test_a_reused_or_missing_pid_is_not_our_proxy(tmp_path: Path) -> None:
     assert not is_running(pid_path)
     pid_path.write_text(f"{os.getpid()}\n")  # the pid alone, of a process that is no proxy
     assert not is_running(pid_path)
+
+
+async def test_sigterm_stops_at_once_with_connections_open(tmp_path: Path, upstream: Backend) -> None:
+    port, api_port = free_port(), free_port()
+    env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": TOKEN}
+    with running(proxy_command(port, api_port), [port, api_port], tmp_path / "proxy.log", env) as proc:
+        Proxy(port, api_port).add("/", upstream.ws)
+        with RawConnection(api_port) as api, RawConnection(port) as idle:
+            api.send(b"GET /api/routes HTTP/1.1\r\nHost: x\r\nAuthorization: token " + TOKEN.encode() + b"\r\n\r\n")
+            assert api.read()[0].status == 200  # the hub's client keeps this connection open
+            idle.send(get("/_chp_healthz"))
+            assert idle.read()[0].status == 200
+            async with connect(f"ws://127.0.0.1:{port}/ws") as ws:
+                await ws.send("still here")
+                assert await ws.recv() == "/ws still here"
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=10) == 0

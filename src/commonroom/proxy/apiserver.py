@@ -25,8 +25,9 @@ MAX_BODY = 1024 * 1024
 class ApiConnection(asyncio.Protocol):
     """One connection to the API port; keep-alive and pipelining answered in order."""
 
-    def __init__(self, api: RoutesApi) -> None:
+    def __init__(self, api: RoutesApi, connections: set[ApiConnection]) -> None:
         self.api = api
+        self.connections = connections
         self.parser = HttpRequestParser(self)
         self.target = b""
         self.authorization = b""
@@ -36,6 +37,10 @@ class ApiConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         set_nodelay(transport)
+        self.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         try:

@@ -62,7 +62,6 @@ class Exchange:
         "method",
         "pending",
         "pending_size",
-        "pool",
         "request_done",
         "response_done",
         "retried",
@@ -97,7 +96,6 @@ class Exchange:
         self.upgrade = upgrade
         self.is_head = method == b"HEAD"
         self.route: Route | None = None
-        self.pool: UpstreamPool | None = None
         self.head = b""
         self.chunked = False
         self.upstream: UpstreamConnection | None = None
@@ -148,7 +146,6 @@ class Exchange:
             self.fail(503, f"invalid target {route.target!r}")
             return
         self.route = route
-        self.pool = pool
         if not relay.include_prefix:
             raw_path = strip_segments(raw_path, route.key.count("/") - relay.host_routing)
         if relay.prepend_path:

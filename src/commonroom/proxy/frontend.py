@@ -224,7 +224,7 @@ class ClientConnection(asyncio.Protocol):
             or self.held_size > MAX_PENDING
             or (parsing is not None and parsing.pending_size > MAX_PENDING)
         )
-        if full is not self.reading_paused and not self.closed:
+        if full is not self.reading_paused and not self.transport.is_closing():
             self.reading_paused = full
             if full:
                 self.transport.pause_reading()
@@ -252,9 +252,9 @@ class ClientConnection(asyncio.Protocol):
         active = self.active
         if active is None:
             if now - self.last_io > relay.keep_alive_timeout:
-                self.transport.close()
+                self._drop()
         elif relay.timeout is not None and now - self.last_io > relay.timeout:
-            self.transport.close()
+            self._drop()
         elif relay.proxy_timeout is not None and not active.status and now - active.started > relay.proxy_timeout:
             active.expire()
 
@@ -265,6 +265,13 @@ class ClientConnection(asyncio.Protocol):
                 simple_response(400, b"Bad Request", b"text/plain", keep_alive=False, client_http11=True)
             )
         self.transport.close()
+
+    def _drop(self) -> None:
+        """Close; if an earlier close is still waiting to flush to a client that reads nothing, abort."""
+        if self.transport.is_closing():
+            self.transport.abort()
+        else:
+            self.transport.close()
 
     def _hold_feeder(self, paused: bool) -> None:
         """Pause or resume the backend connection whose bytes are filling our transport."""

@@ -22,6 +22,9 @@ log = logging.getLogger("commonroom.proxy")
 
 ProtocolFactory = Callable[[], asyncio.Protocol]
 
+# How long a stopping proxy waits for connections to finish what they are writing.
+SHUTDOWN_GRACE = 2.0
+
 
 class ProxyServer:
     """Both listening sides over one route table."""
@@ -34,16 +37,21 @@ class ProxyServer:
         self.relay = Relay(self.routes, options)
         self.api = RoutesApi(self.routes, token, host_routing=options.host_routing)
         self._servers: list[asyncio.Server] = []
+        self._api_connections: set[ApiConnection] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Listen on both sides; raises OSError if an address is taken."""
         options = self.options
-        relay, api = self.relay, self.api
+        relay, api, api_connections = self.relay, self.api, self._api_connections
         await self._listen(lambda: ClientConnection(relay), options.ip, options.port, options.socket, options.ssl)
         log.info("Proxying %s", self._where(options.ip, options.port, options.socket, options.ssl))
         await self._listen(
-            lambda: ApiConnection(api), options.api_ip, options.api_port, options.api_socket, options.api_ssl
+            lambda: ApiConnection(api, api_connections),
+            options.api_ip,
+            options.api_port,
+            options.api_socket,
+            options.api_ssl,
         )
         log.info(
             "Proxy API at %s/api/routes",
@@ -52,14 +60,19 @@ class ProxyServer:
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:
-        """Stop listening and close every connection."""
+        """Stop listening and close every connection (the hub's kept-alive API ones too)."""
         for server in self._servers:
             server.close()
         if self._sweeper is not None:
             self._sweeper.cancel()
         self.relay.close()
-        for server in self._servers:
-            await server.wait_closed()
+        for conn in list(self._api_connections):
+            conn.transport.close()
+        closed = asyncio.gather(*(server.wait_closed() for server in self._servers))
+        try:
+            await asyncio.wait_for(closed, SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning("Connections still open %g s after the stop began; exiting anyway", SHUTDOWN_GRACE)
 
     async def _listen(
         self, factory: ProtocolFactory, host: str, port: int, path: Path | None, tls: TlsFiles | None

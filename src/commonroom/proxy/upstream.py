@@ -198,7 +198,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def hold(self, paused: bool) -> None:
         """Stop or restart reading, while the client's transport cannot take more."""
-        if paused is not self.reading_paused:
+        if paused is not self.reading_paused and not self.transport.is_closing():
             self.reading_paused = paused
             if paused:
                 self.transport.pause_reading()
