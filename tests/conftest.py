@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.hubprocess import FIXTURE_PROCESSES
 from tests.support.ports import free_port
 
 __all__ = ["free_port"]
@@ -40,7 +41,7 @@ def no_leaks() -> Iterator[None]:
     env_before = dict(os.environ)
     children_before = _children()
     yield
-    leaked = _children() - children_before
+    leaked = _children() - children_before - FIXTURE_PROCESSES
     changed = {
         k for k in set(env_before) | set(os.environ) if env_before.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"
     }

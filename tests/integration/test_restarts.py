@@ -44,10 +44,11 @@ def test_hub_restart_keeps_servers_running(hub: HubProcess) -> None:
     with hub.api(token) as api:
         assert api.post("/users/frank/server").status_code in (201, 202)
     wait_ready(hub, token, "frank")
+    assert reaches_server(hub, token, "frank")
     server_pid = hub.server_states()[0]["pid"]
     hub.kill_hub(signal.SIGKILL)
-    # With the hub down, the proxy still routes to the running server; the server still answers
-    # (its own cached token check), so people keep working.
+    # With the hub down, the proxy still routes to the running server, and the server still knows who the
+    # person is from its recent check of the token, so people keep working.
     assert reaches_server(hub, token, "frank")
     hub.start()
     os.kill(server_pid, 0)  # the same process is still alive

@@ -3,8 +3,10 @@ no server stuck pending — including when the hub itself is killed in the middl
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +37,10 @@ MISBEHAVING_SERVER = textwrap.dedent(
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("failures")
-    script = workdir / "server.py"
+    # Readable by the per-person accounts, unlike pytest's private temp folder.
+    scripts = Path(tempfile.mkdtemp(prefix="crscripts-"))
+    scripts.chmod(0o755)
+    script = scripts / "server.py"
     script.write_text(MISBEHAVING_SERVER)
     script.chmod(0o755)
     config = f"[spawner]\ncmd = [{str(sys.executable)!r}, {str(script)!r}]\nhttp_timeout = 4\nstart_timeout = 20\n"
@@ -45,6 +50,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
         yield process
     finally:
         process.stop()
+        shutil.rmtree(scripts)
 
 
 def assert_clean(hub: HubProcess, token: str, name: str) -> None:

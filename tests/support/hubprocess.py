@@ -24,6 +24,10 @@ import httpx
 
 from tests.support.ports import free_port
 
+# Processes that belong to a fixture wider than one test (a module's hub restarted inside a test); the
+# per-test leak guard leaves these to the fixture, which ends them.
+FIXTURE_PROCESSES: set[int] = set()
+
 LINK = re.compile(r"(http://\S+/hub/first-admin/\S+)")
 
 
@@ -72,6 +76,7 @@ class HubProcess:
             self.command("serve", "--config", str(self.config_path), "--log-level", "info"),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.workdir,
         )  # fmt: skip
+        FIXTURE_PROCESSES.add(self.proc.pid)
         threading.Thread(target=self._read_output, args=(self.proc,), daemon=True).start()
         wait_for(self._ready, timeout, f"the hub to answer; output so far:\n{self.log_text()}", 0.1)
 
