@@ -42,6 +42,20 @@ def hub_url(request: Request, path: str = "") -> str:
     return f"{hub_of(request).config.hub.base_url}hub/{path}"
 
 
+class _LazyXsrf:
+    """The page's XSRF token, made only if the template uses it: pages without forms (errors, a stray
+    favicon request) must not replace the cookie a form on another tab relies on."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    def __str__(self) -> str:
+        return csrf.token_for(self.request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def render(request: Request, template: str, status: int = 200, caller: Caller | None = None, **context: Any) -> HTMLResponse:
     hub = hub_of(request)
     body = templates.get_template(template).render(
@@ -49,7 +63,7 @@ def render(request: Request, template: str, status: int = 200, caller: Caller | 
         user=caller.user if caller else None,
         base_url=hub.config.hub.base_url,
         hub=f"{hub.config.hub.base_url}hub/",
-        xsrf=csrf.token_for(request),
+        xsrf=_LazyXsrf(request),
         version=__version__,
         **context,
     )
