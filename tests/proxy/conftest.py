@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .processes import Backend, Proxy, backend, proxy
+from .processes import Backend, Proxy, backend, close_http, proxy
 
 
 @pytest.fixture(scope="package")
@@ -20,3 +20,9 @@ def chp(upstream: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log = tmp_path_factory.mktemp("proxy") / "proxy.log"
     with proxy(log, "--error-target", f"{upstream.http}/errors", "--log-level", "debug") as running:
         yield running
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _shared_client() -> Iterator[None]:
+    yield
+    close_http()

@@ -21,6 +21,24 @@ TOKEN = "proxy-test-token"
 BACKEND = Path(__file__).with_name("backend.py")
 
 
+_http: httpx.Client | None = None
+
+
+def http() -> httpx.Client:
+    """One HTTP client for the whole run: making one per request costs more than the request."""
+    global _http
+    if _http is None:
+        _http = httpx.Client(timeout=10)
+    return _http
+
+
+def close_http() -> None:
+    global _http
+    if _http is not None:
+        _http.close()
+        _http = None
+
+
 def _accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -90,11 +108,11 @@ class Proxy:
         return {"Authorization": f"token {self.token}"}
 
     def add(self, path: str, target: str, **data: Any) -> None:
-        response = httpx.post(f"{self.api}/api/routes{path}", json={"target": target, **data}, headers=self.auth)
+        response = http().post(f"{self.api}/api/routes{path}", json={"target": target, **data}, headers=self.auth)
         assert response.status_code == 201, response.text
 
     def routes(self) -> dict[str, Any]:
-        response = httpx.get(f"{self.api}/api/routes", headers=self.auth)
+        response = http().get(f"{self.api}/api/routes", headers=self.auth)
         assert response.status_code == 200
         result: dict[str, Any] = response.json()
         return result

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.ports import free_port
 
-from .processes import Backend, Proxy, running
+from .processes import Backend, Proxy, http, running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -44,7 +44,7 @@ def launched(upstream: Backend, tmp_path_factory: pytest.TempPathFactory) -> Ite
 def api_request(proxy: Proxy, path: str, method: str = "GET", body: dict[str, object] | None = None) -> httpx.Response:
     """JupyterHub's api_request: url_path_join(api_url, 'api/routes', path) and a token header."""
     url = f"{proxy.api}/api/routes" + ("/" + path.strip("/") if path.strip("/") else ("/" if path == "/" else ""))
-    return httpx.request(method, url, json=body, headers={"Authorization": f"token {proxy.token}"})
+    return http().request(method, url, json=body, headers={"Authorization": f"token {proxy.token}"})
 
 
 def chp_path(routespec: str) -> str:
@@ -83,7 +83,7 @@ def test_traffic_shows_in_the_last_activity_the_hub_reads(launched: Proxy, upstr
     body = {"user": "carol", "server_name": "", "target": upstream.http, "jupyterhub": True}
     assert api_request(launched, "/user/carol", "POST", body).status_code == 201
     before = datetime.fromisoformat(api_request(launched, "").json()["/user/carol"]["last_activity"])
-    assert httpx.get(f"{launched.public}/user/carol/api/status").status_code == 200
+    assert http().get(f"{launched.public}/user/carol/api/status").status_code == 200
     after = datetime.fromisoformat(api_request(launched, "").json()["/user/carol"]["last_activity"])
     assert after > before
 
@@ -91,12 +91,12 @@ def test_traffic_shows_in_the_last_activity_the_hub_reads(launched: Proxy, upstr
 def test_errors_go_to_the_hubs_error_page(launched: Proxy) -> None:
     dead = {"user": "dave", "server_name": "", "target": f"http://127.0.0.1:{free_port()}", "jupyterhub": True}
     assert api_request(launched, "/user/dave", "POST", dead).status_code == 201
-    response = httpx.get(f"{launched.public}/user/dave/lab")
+    response = http().get(f"{launched.public}/user/dave/lab")
     assert response.status_code == 503
     asked = response.json()  # the backend stands in for the hub and describes the request it got
     assert (asked["method"], asked["raw_path"], asked["query"]) == ("GET", "/hub/error/503", "url=%2Fuser%2Fdave%2Flab")
 
 
 def test_unprivileged_calls_are_refused(launched: Proxy) -> None:
-    assert httpx.get(f"{launched.api}/api/routes").status_code == 403
-    assert httpx.get(f"{launched.api}/api/routes", headers={"Authorization": "token wrong"}).status_code == 403
+    assert http().get(f"{launched.api}/api/routes").status_code == 403
+    assert http().get(f"{launched.api}/api/routes", headers={"Authorization": "token wrong"}).status_code == 403

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .processes import Backend, Proxy, proxy
+from .processes import Backend, Proxy, http, proxy
 from .rawhttp import RawConnection, get
 
 pytestmark = pytest.mark.timeout(60)
@@ -50,7 +50,7 @@ def impatient(upstream: Backend, tmp_path_factory: pytest.TempPathFactory) -> It
 
 def test_proxy_timeout_answers_503(impatient: Proxy, upstream: Backend) -> None:
     impatient.add("/t/hang", upstream.raw)
-    response = httpx.get(f"{impatient.public}/t/hang/hang", timeout=10)
+    response = http().get(f"{impatient.public}/t/hang/hang", timeout=10)
     assert response.status_code == 503
 
 

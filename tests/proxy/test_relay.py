@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.ports import free_port
 
-from .processes import Backend, Proxy
+from .processes import Backend, Proxy, http, proxy
 from .rawhttp import RawConnection, get
 
 pytestmark = pytest.mark.timeout(60)
@@ -56,14 +56,14 @@ def test_longest_prefix_picks_the_route(chp: Proxy, upstream: Backend) -> None:
 
 def test_full_path_and_query_are_forwarded(chp: Proxy, upstream: Backend) -> None:
     chp.add("/t/pq/user/bob", upstream.http)
-    described = echo(httpx.get(f"{chp.public}/t/pq/user/bob/api/contents/a%20b?x=1&y=%2F&z"))
+    described = echo(http().get(f"{chp.public}/t/pq/user/bob/api/contents/a%20b?x=1&y=%2F&z"))
     assert described["raw_path"] == "/t/pq/user/bob/api/contents/a%20b"
     assert described["query"] == "x=1&y=%2F&z"
 
 
 def test_x_forwarded_headers(chp: Proxy, upstream: Backend) -> None:
     chp.add("/t/xf", upstream.http)
-    described = echo(httpx.get(f"{chp.public}/t/xf/", headers={"X-Forwarded-For": "203.0.113.9"}))
+    described = echo(http().get(f"{chp.public}/t/xf/", headers={"X-Forwarded-For": "203.0.113.9"}))
     assert header(described, "host") == f"127.0.0.1:{chp.port}"
     assert header(described, "x-forwarded-for") == "203.0.113.9,127.0.0.1"
     assert header(described, "x-forwarded-port") == str(chp.port)
@@ -102,7 +102,7 @@ def test_multi_megabyte_bodies_stream_both_ways(chp: Proxy, upstream: Backend) -
 
 def test_chunked_responses_are_relayed_chunked(chp: Proxy, upstream: Backend) -> None:
     chp.add("/t/stream", upstream.http)
-    response = httpx.get(f"{chp.public}/t/stream/200")
+    response = http().get(f"{chp.public}/t/stream/200")
     assert response.headers["transfer-encoding"] == "chunked"
     assert response.text.splitlines() == [f"chunk {i}" for i in range(200)]
 
@@ -168,7 +168,7 @@ async def test_websocket_echo_through_the_proxy(chp: Proxy, upstream: Backend) -
 
 
 def test_no_route_gives_the_error_targets_404(chp: Proxy) -> None:
-    response = httpx.get(f"{chp.public}/no/such route?q=1")
+    response = http().get(f"{chp.public}/no/such route?q=1")
     assert response.status_code == 404
     # the raw target (as sent: "/no/such%20route?q=1"), form-encoded, as CHP passes it
     assert response.text == "custom error 404 url=%2Fno%2Fsuch%2520route%3Fq%3D1"
@@ -190,26 +190,26 @@ def test_dead_backend_gives_the_error_targets_503(chp: Proxy) -> None:
 def test_last_activity_moves_on_success_only(chp: Proxy, upstream: Backend) -> None:
     chp.add("/t/activity", upstream.http)
     created = last_activity(chp, "/t/activity")
-    assert httpx.get(f"{chp.public}/t/activity/status/404").status_code == 404
+    assert http().get(f"{chp.public}/t/activity/status/404").status_code == 404
     assert last_activity(chp, "/t/activity") == created
-    echo(httpx.get(f"{chp.public}/t/activity/ok"))
+    echo(http().get(f"{chp.public}/t/activity/ok"))
     assert last_activity(chp, "/t/activity") > created
 
 
 def test_health_check(chp: Proxy) -> None:
-    response = httpx.get(f"{chp.public}/_chp_healthz")
+    response = http().get(f"{chp.public}/_chp_healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "OK"}
     assert response.headers["content-type"] == "application/json"
 
 
 def test_hostile_path_with_space_and_non_ascii(chp: Proxy, upstream: Backend) -> None:
-    response = httpx.post(
+    response = http().post(
         f"{chp.api}/api/routes/t/hostile/al%20ice/%C3%BC", json={"target": upstream.http}, headers=chp.auth
     )
     assert response.status_code == 201
     assert "/t/hostile/al ice/ü" in chp.routes()
-    described = echo(httpx.get(f"{chp.public}/t/hostile/al%20ice/%C3%BC/tree?x=a%20b"))
+    described = echo(http().get(f"{chp.public}/t/hostile/al%20ice/%C3%BC/tree?x=a%20b"))
     assert described["raw_path"] == "/t/hostile/al%20ice/%C3%BC/tree"
     assert described["query"] == "x=a%20b"
     # Unescaped non-ASCII bytes in a request line are not HTTP; llhttp refuses them (browsers always escape).
@@ -231,8 +231,6 @@ def test_malformed_request_gets_400(chp: Proxy) -> None:
 @pytest.fixture(scope="module")
 def plain(upstream: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
     """A proxy with a default target, no error target and X-Forwarded-* off."""
-    from .processes import proxy
-
     log = tmp_path_factory.mktemp("plain") / "proxy.log"
     with proxy(log, "--default-target", upstream.http, "--no-x-forward", "--custom-header", "X-Team: blue") as running:
         yield running
@@ -240,7 +238,7 @@ def plain(upstream: Backend, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def test_default_target_routes_everything_else(plain: Proxy, upstream: Backend) -> None:
     assert plain.routes()["/"]["target"] == upstream.http
-    described = echo(httpx.get(f"{plain.public}/hub/home"))
+    described = echo(http().get(f"{plain.public}/hub/home"))
     assert described["raw_path"] == "/hub/home"
     assert header(described, "x-forwarded-for") is None
     assert header(described, "x-team") == "blue"
@@ -248,17 +246,15 @@ def test_default_target_routes_everything_else(plain: Proxy, upstream: Backend) 
 
 def test_without_error_target_errors_are_our_own_pages(plain: Proxy) -> None:
     plain.add("/t/dead", f"http://127.0.0.1:{free_port()}")
-    response = httpx.get(f"{plain.public}/t/dead/x")
+    response = http().get(f"{plain.public}/t/dead/x")
     assert response.status_code == 503
     assert response.headers["content-type"] == "text/html"
     assert "503 Service Unavailable" in response.text
 
 
 def test_failing_error_target_falls_back_to_plain_text(upstream: Backend, tmp_path: Any) -> None:
-    from .processes import proxy
-
     with proxy(tmp_path / "proxy.log", "--error-target", f"http://127.0.0.1:{free_port()}/errors") as running:
-        response = httpx.get(f"{running.public}/nowhere")
+        response = http().get(f"{running.public}/nowhere")
     assert (response.status_code, response.text) == (404, "Not Found")
     assert response.headers["content-type"] == "text/plain"
 
@@ -279,7 +275,7 @@ def test_a_client_leaving_mid_response_does_not_disturb_others(chp: Proxy, upstr
         with RawConnection(chp.port) as conn:
             conn.send(get(f"/t/leave/bytes/{8 << 20}"))
             assert conn.sock.recv(1000).startswith(b"HTTP/1.1 200")
-    assert echo(httpx.get(f"{chp.public}/t/leave/still-fine"))["raw_path"] == "/t/leave/still-fine"
+    assert echo(http().get(f"{chp.public}/t/leave/still-fine"))["raw_path"] == "/t/leave/still-fine"
 
 
 def test_a_client_that_half_closes_still_gets_its_answer(chp: Proxy, upstream: Backend) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .processes import Backend, proxy
+from .processes import Backend, http, proxy
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -39,10 +39,10 @@ def test_https_public_port_and_https_backend(upstream: Backend, tmp_path: Path) 
 
         with proxy(tmp_path / "outer.log", "--client-ssl-ca", str(cert)) as outer:
             outer.add("/", f"https://127.0.0.1:{inner.port}")
-            chained = httpx.get(f"{outer.public}/through/both").json()
+            chained = http().get(f"{outer.public}/through/both").json()
             assert chained["raw_path"] == "/through/both"
             assert ["x-forwarded-proto", "http,https"] in chained["headers"]
 
         with proxy(tmp_path / "untrusting.log") as untrusting:
             untrusting.add("/", f"https://127.0.0.1:{inner.port}")
-            assert httpx.get(f"{untrusting.public}/x").status_code == 503
+            assert http().get(f"{untrusting.public}/x").status_code == 503
