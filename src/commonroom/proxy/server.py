@@ -126,7 +126,7 @@ async def serve(options: ProxyOptions, token: str) -> int:
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop if it is installed: its transports cut the per-request overhead by about half."""
+    """uvloop's event loop if it is installed: the proxy adds about a third less latency on it than on asyncio's."""
     try:
         import uvloop
     except ImportError:
