@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +24,8 @@ if TYPE_CHECKING:
 
     from commonroom.singleuser.environment import HubEnvironment
 
-RETRY_FIRST, RETRY_MAX, RETRY_BUDGET = 1.0, 15.0, 60.0
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
+"""Back-off between tries of one report: from 1 s up to 15 s, a minute in all, as JupyterHub's servers do."""
 
 
 def activity_body(server_name: str, when: datetime) -> dict[str, Any]:
@@ -78,22 +78,24 @@ class ActivityReporter:
         latest = self.latest(datetime.now(UTC))
         if self._last_sent is not None and latest <= self._last_sent:
             return False
-        body = activity_body(self._env.server_name, latest)
-        deadline = time.monotonic() + RETRY_BUDGET
-        delay = RETRY_FIRST
+        if await self._post(activity_body(self._env.server_name, latest)):
+            self._last_sent = latest
+            return True
+        return False
+
+    async def _post(self, body: dict[str, Any]) -> bool:
+        delays = iter(RETRY_DELAYS)
         while True:
             try:
                 await self._hub.post_activity(self._env.activity_url, body)
+                return True
             except HubError as exc:
-                if time.monotonic() + delay > deadline:
+                delay = next(delays, None)
+                if delay is None:
                     self._serverapp.log.error("Gave up reporting activity to the hub: %s", exc)
                     return False
                 self._serverapp.log.warning("Activity report failed, retrying in %.0f s: %s", delay, exc)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
-            else:
-                self._last_sent = latest
-                return True
 
     async def run(self) -> None:
         """Report forever; nothing that goes wrong here may stop the server."""

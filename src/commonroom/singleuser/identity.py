@@ -18,6 +18,7 @@ from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider, User
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
+from tornado.httputil import HTTPServerRequest
 from traitlets import default
 
 from commonroom.singleuser import environment
@@ -72,12 +73,9 @@ def hub_user(model: dict[str, Any]) -> HubUser:
     )
 
 
-def is_websocket(request: Any) -> bool:
+def is_websocket(request: HTTPServerRequest) -> bool:
     headers = request.headers
-    return bool(
-        headers.get("Sec-Fetch-Mode", "").lower() == "websocket"
-        or headers.get("Upgrade", "").lower() == "websocket"
-    )
+    return "websocket" in (headers.get("Sec-Fetch-Mode", "").lower(), headers.get("Upgrade", "").lower())
 
 
 class HubIdentityProvider(IdentityProvider):
@@ -96,6 +94,7 @@ class HubIdentityProvider(IdentityProvider):
         return ""
 
     def get_cookie_name(self, handler: web.RequestHandler) -> str:
+        """Our login cookie, for extensions that still ask jupyter_server which cookie signs people in."""
         return self.env.client_id
 
     def credential(self, handler: web.RequestHandler) -> Credential | None:

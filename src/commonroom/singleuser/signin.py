@@ -1,7 +1,7 @@
 """The three pages of browser sign-in: start a login, come back from the hub with a code, and sign out.
 
 They are public (allow_unauthenticated) because they are how a person without a cookie gets one; each
-does the least it can and leaves the decisions to the HubIdentityProvider it is given.
+does the least it can and leaves the decisions to the HubIdentityProvider.
 """
 
 from __future__ import annotations
