@@ -39,6 +39,11 @@ def reason_phrase(status: int) -> bytes:
         return b"Unknown"
 
 
+def _appended(previous: bytes | None, value: bytes) -> bytes:
+    """An X-Forwarded-* value with ours appended to the client's, comma-separated as http-proxy does."""
+    return previous + b"," + value if previous else value
+
+
 def _port_of(host: bytes | None) -> bytes | None:
     """The explicit port in a Host header value ("[::1]:8000" included), if any."""
     if not host or host.endswith(b"]"):
@@ -82,7 +87,7 @@ class RequestHeadBuilder:
         special = self._special
         host = upgrade_to = None
         chunked = False
-        forwarded: dict[bytes, bytes] = {}
+        forwarded: dict[bytes, bytes] | None = None
         for name, value in headers:
             lower = name.lower()
             if lower not in special:
@@ -97,6 +102,7 @@ class RequestHeadBuilder:
             elif lower == b"upgrade":
                 upgrade_to = value
             elif lower in FORWARDED:
+                forwarded = forwarded or {}
                 forwarded[lower] = value
         if host is None or self.change_origin:
             parts += (b"Host: ", default_host, CRLF)
@@ -104,11 +110,15 @@ class RequestHeadBuilder:
             parts += (b"Connection: upgrade\r\nUpgrade: ", upgrade_to, CRLF)
         if self.x_forward:
             port = _port_of(host) or (b"443" if scheme in (b"https", b"wss") else b"80")
-            for name, value in ((b"for", peer), (b"port", port), (b"proto", scheme)):
-                previous = forwarded.get(b"x-forwarded-" + name)
-                full = previous + b"," + value if previous else value
-                parts += (b"X-Forwarded-", name.capitalize(), b": ", full, CRLF)
-            parts += (b"X-Forwarded-Host: ", forwarded.get(b"x-forwarded-host") or host or b"", CRLF)
+            if forwarded:
+                peer = _appended(forwarded.get(b"x-forwarded-for"), peer)
+                port = _appended(forwarded.get(b"x-forwarded-port"), port)
+                scheme = _appended(forwarded.get(b"x-forwarded-proto"), scheme)
+                host = forwarded.get(b"x-forwarded-host") or host
+            parts += (
+                b"X-Forwarded-For: ", peer, b"\r\nX-Forwarded-Port: ", port, b"\r\nX-Forwarded-Proto: ", scheme,
+                b"\r\nX-Forwarded-Host: ", host or b"", CRLF,
+            )  # fmt: skip
         parts += (self._custom, CRLF)
         return b"".join(parts), chunked
 
