@@ -85,3 +85,11 @@ async def test_sigterm_stops_at_once_with_connections_open(tmp_path: Path, upstr
                 assert await ws.recv() == "/ws still here"
                 proc.send_signal(signal.SIGTERM)
                 assert proc.wait(timeout=10) == 0
+
+
+def test_pid_file_flag(tmp_path: Path) -> None:
+    pid_file, port, api_port = tmp_path / "chp.pid", free_port(), free_port()
+    command = proxy_command(port, api_port, "--pid-file", str(pid_file))
+    with running(command, [port, api_port], tmp_path / "proxy.log") as proc:
+        assert pid_file.read_text().strip() == str(proc.pid)
+    assert not pid_file.exists()

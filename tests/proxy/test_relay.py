@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -252,7 +253,7 @@ def test_without_error_target_errors_are_our_own_pages(plain: Proxy) -> None:
     assert "503 Service Unavailable" in response.text
 
 
-def test_failing_error_target_falls_back_to_plain_text(upstream: Backend, tmp_path: Any) -> None:
+def test_failing_error_target_falls_back_to_plain_text(upstream: Backend, tmp_path: Path) -> None:
     with proxy(tmp_path / "proxy.log", "--error-target", f"http://127.0.0.1:{free_port()}/errors") as running:
         response = http().get(f"{running.public}/nowhere")
     assert (response.status_code, response.text) == (404, "Not Found")
@@ -286,3 +287,16 @@ def test_a_client_that_half_closes_still_gets_its_answer(chp: Proxy, upstream: B
         first, second = conn.read(2)
         assert [json.loads(r.body)["raw_path"] for r in (first, second)] == ["/t/half/a", "/t/half/b"]
         assert conn.at_eof()
+
+
+def test_error_path_pages(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "404.html").write_text("<p>no such page</p>")
+    (pages / "error.html").write_text("<p>something broke</p>")
+    with proxy(tmp_path / "proxy.log", "--error-path", str(pages)) as started:
+        started.add("/t/dead", f"http://127.0.0.1:{free_port()}")
+        missing, broken = http().get(f"{started.public}/nowhere"), http().get(f"{started.public}/t/dead/x")
+    assert (missing.status_code, missing.text) == (404, "<p>no such page</p>")
+    assert (broken.status_code, broken.text) == (503, "<p>something broke</p>")
+    assert broken.headers["content-type"] == "text/html"
