@@ -101,6 +101,7 @@ def test_token_header_works_for_the_rest_api(server: SingleUserProcess, owner_to
 def test_a_url_token_is_only_for_websockets(server: SingleUserProcess, owner_token: str) -> None:
     response = httpx.get(server.url + f"api/contents?token={owner_token}", timeout=10)
     assert response.status_code == 403
+    assert owner_token not in server.log.read_text(), "a token in a URL must not reach the log"
 
 
 def test_wrong_scopes_are_refused(server: SingleUserProcess, hub: HubStandIn) -> None:

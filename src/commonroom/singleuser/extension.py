@@ -1,4 +1,4 @@
-"""The jupyter_server extension: hub headers on every response, and the activity reporter.
+"""The jupyter_server extension: hub headers on every response, secrets out of logs, the activity reporter.
 
 Sign-in is not here: it is the IdentityProvider and Authorizer classes, which the launcher configures because
 jupyter_server creates them before any extension loads.
@@ -10,6 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from commonroom import JUPYTERHUB_COMPAT_VERSION
+from commonroom.singleuser import logscrub
 from commonroom.singleuser.activity import ActivityReporter
 from commonroom.singleuser.identity import HubIdentityProvider
 
@@ -23,6 +24,7 @@ REPORTER_SETTING = "commonroom_activity_reporter"
 def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
     settings = serverapp.web_app.settings
     settings.setdefault("headers", {})["X-JupyterHub-Version"] = JUPYTERHUB_COMPAT_VERSION
+    logscrub.install()
     provider = serverapp.identity_provider
     if not isinstance(provider, HubIdentityProvider):
         raise TypeError(
