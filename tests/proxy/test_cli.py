@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,3 +73,13 @@ def test_flags_that_tune_what_we_lack_are_accepted_with_a_warning() -> None:
         "Ignoring --metrics-port: there is no metrics endpoint",
     ]
     assert ignored(build_parser().parse_args([])) == []
+
+
+def test_a_taken_port_stops_the_start_with_the_reason() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        command = [sys.executable, "-m", "commonroom.proxy", "--ip", "127.0.0.1", "--port", str(taken.getsockname()[1])]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "Cannot start the proxy" in result.stderr and "address already in use" in result.stderr

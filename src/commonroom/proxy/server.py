@@ -105,8 +105,8 @@ async def serve(options: ProxyOptions, token: str) -> int:
     server = ProxyServer(options, token)
     try:
         await server.start()
-    except OSError as exc:
-        log.error("Cannot listen: %s", exc)
+    except (OSError, ValueError) as exc:  # address in use, unreadable certificate, key without certificate
+        log.error("Cannot start the proxy: %s", exc)
         await server.stop()
         return 1
     stop = asyncio.Event()
