@@ -76,7 +76,11 @@ def is_running(pid_path: Path) -> bool:
         return False
     if started is not None:
         return now == started
-    return _looks_like_a_proxy(Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"))
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return _looks_like_a_proxy(argv)
 
 
 def _looks_like_a_proxy(argv: list[bytes]) -> bool:
