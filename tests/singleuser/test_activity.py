@@ -43,12 +43,12 @@ def test_a_busy_kernel_is_activity() -> None:
 
 def test_a_terminal_running_a_command_is_activity() -> None:
     shell = PtyProcess.spawn(["bash", "--norc", "--noprofile", "-i"])
+    ptys = [(shell.fd, shell.pid)]
     try:
-        assert wait_for(lambda: not foreground_job([(shell.fd, shell.pid)]))
-        shell.write(b"sleep 30\n")
-        assert wait_for(lambda: foreground_job([(shell.fd, shell.pid)]))
-        shell.sendintr()
-        assert wait_for(lambda: not foreground_job([(shell.fd, shell.pid)]))
+        assert wait_for(lambda: not foreground_job(ptys)), "a shell at its prompt is not activity"
+        shell.write(b"sleep 1.5\n")
+        assert wait_for(lambda: foreground_job(ptys)), "a running command is activity"
+        assert wait_for(lambda: not foreground_job(ptys)), "once it ends, the shell is idle again"
     finally:
         shell.close(force=True)
 

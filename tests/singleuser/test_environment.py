@@ -57,6 +57,7 @@ def test_legacy_names_are_read() -> None:
     ("name", "value", "hint"),
     [
         ("JUPYTERHUB_API_URL", "", "JUPYTERHUB_API_URL is not set"),
+        ("JUPYTERHUB_API_TOKEN", "", "JUPYTERHUB_API_TOKEN is not set"),
         ("JUPYTERHUB_OAUTH_ACCESS_SCOPES", "access:servers", "expected a non-empty JSON list"),
         ("JUPYTERHUB_OAUTH_ACCESS_SCOPES", "[]", "expected a non-empty JSON list"),
         ("JUPYTERHUB_ACTIVITY_INTERVAL", "5m", "expected whole seconds"),

@@ -31,33 +31,23 @@ def test_an_unreachable_hub_is_tried_then_given_up() -> None:
     assert "try 3 of 3" in warnings[-1]
 
 
+def launch(**hub_env: str) -> subprocess.CompletedProcess[str]:
+    """Run the launcher with only the given JUPYTERHUB_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")} | hub_env
+    command = [sys.executable, "-m", "commonroom.singleuser"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=30, check=False)
+
+
 def test_launcher_exits_1_with_a_clear_message_when_the_hub_is_down() -> None:
     url = f"http://127.0.0.1:{free_port()}/hub/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
-    env.update(JUPYTERHUB_API_URL=url, JUPYTERHUB_API_TOKEN="t", JUPYTERHUB_USER="alice")
-    done = subprocess.run(
-        [sys.executable, "-m", "commonroom.singleuser"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = launch(JUPYTERHUB_API_URL=url, JUPYTERHUB_API_TOKEN="t", JUPYTERHUB_USER="alice")
     assert done.returncode == 1
     assert f"Could not reach the hub at {url} after 5 tries" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_launcher_exits_1_naming_a_missing_variable() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "commonroom.singleuser"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    done = launch()
     assert done.returncode == 1
     assert "JUPYTERHUB_API_URL is not set" in done.stderr
     assert "Traceback" not in done.stderr

@@ -59,9 +59,9 @@ class HubEnvironment:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HubEnvironment:
-        """Read and check the environment; raise HubEnvironmentError listing what is wrong."""
+        """Read and check the environment; HubEnvironmentError names the first variable that is wrong."""
         api_url = _required(environ, "JUPYTERHUB_API_URL").rstrip("/")
-        token = environ.get("JUPYTERHUB_API_TOKEN") or _required(environ, "JPY_API_TOKEN")
+        token = _required(environ, "JUPYTERHUB_API_TOKEN", legacy="JPY_API_TOKEN")
         user = _required(environ, "JUPYTERHUB_USER")
         server_name = environ.get("JUPYTERHUB_SERVER_NAME", "")
         prefix = _slashed(environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"))
@@ -94,8 +94,8 @@ def current() -> HubEnvironment:
     return HubEnvironment.from_environ(os.environ)
 
 
-def _required(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name, "")
+def _required(environ: Mapping[str, str], name: str, legacy: str = "") -> str:
+    value = environ.get(name) or environ.get(legacy) or ""
     if not value:
         raise HubEnvironmentError(
             f"{name} is not set. A hub sets it when it starts this server; to run the server by hand, "
