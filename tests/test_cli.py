@@ -42,7 +42,7 @@ def test_serve_refuses_a_bad_config_before_starting(tmp_path: Path) -> None:
     bad.write_text("[spawner]\nkind = 'kubernetes-typo'\n")
     result = commonroom("serve", "--config", str(bad), "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
     assert result.returncode != 0
-    assert "kubernetes-typo" in result.stderr and "is not an installed spawner" in result.stderr
+    assert "kubernetes-typo" in result.stderr and "is not an installed Spawner" in result.stderr
 
 
 def test_user_add_and_token_issue(tmp_path: Path) -> None:

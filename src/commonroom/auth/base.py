@@ -9,12 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.config.models import AuthConfig
+from commonroom.plugins import load_plugin
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,4 @@ class Authenticator(ABC):
 
 
 def load_authenticator_class(name: str) -> type[Authenticator]:
-    found = {ep.name: ep for ep in entry_points(group="commonroom.authenticators")}
-    if name not in found:
-        choices = ", ".join(sorted(found)) or "none installed"
-        raise LookupError(f"auth.authenticator = {name!r} is not installed (choose one of: {choices})")
-    cls = found[name].load()
-    if not (isinstance(cls, type) and issubclass(cls, Authenticator)):
-        raise LookupError(f"entry point {name!r} does not name a commonroom Authenticator subclass")
-    return cls
+    return load_plugin("commonroom.authenticators", name, Authenticator, "auth.authenticator")

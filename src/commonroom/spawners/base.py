@@ -10,10 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any
 
 from commonroom.config.models import SpawnerConfig
+from commonroom.plugins import load_plugin
 
 
 class SpawnError(Exception):
@@ -78,12 +78,4 @@ class Spawner(ABC):
 
 
 def load_spawner_class(name: str) -> type[Spawner]:
-    """The Spawner registered under `name` in the commonroom.spawners entry point group."""
-    found = {ep.name: ep for ep in entry_points(group="commonroom.spawners")}
-    if name not in found:
-        choices = ", ".join(sorted(found)) or "none installed"
-        raise LookupError(f"spawner.kind = {name!r} is not an installed spawner (choose one of: {choices})")
-    cls = found[name].load()
-    if not (isinstance(cls, type) and issubclass(cls, Spawner)):
-        raise LookupError(f"entry point {name!r} does not name a commonroom Spawner subclass")
-    return cls
+    return load_plugin("commonroom.spawners", name, Spawner, "spawner.kind")
