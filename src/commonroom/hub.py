@@ -42,16 +42,16 @@ FIRST_ADMIN = "first-admin"
 class HubSecrets:
     cookie_secret: str
     proxy_token: str
+    encryption_key: str
+    """Key for what is kept encrypted at rest (identity-provider tokens, people's secrets)."""
 
 
 def resolve_paths(config: Config) -> Config:
     """A copy of config whose data_dir (and the spawner's homes and log dirs) are absolute."""
     data_dir = config.hub.data_dir.expanduser().resolve()
     local = config.spawner.local
-    homes = local.homes_dir if local.homes_dir.is_absolute() else data_dir / local.homes_dir
-    spawner = config.spawner.model_copy(
-        update={"local": local.model_copy(update={"homes_dir": homes, "log_dir": data_dir / "logs"})}
-    )
+    homes, logs = (path if path.is_absolute() else data_dir / path for path in (local.homes_dir, local.log_dir))
+    spawner = config.spawner.model_copy(update={"local": local.model_copy(update={"homes_dir": homes, "log_dir": logs})})
     return config.model_copy(update={"hub": config.hub.model_copy(update={"data_dir": data_dir}), "spawner": spawner})
 
 
@@ -60,11 +60,13 @@ class Hub:
         self.config = resolve_paths(config)
         self.data_dir = secretfiles.ensure_private_dir(self.config.hub.data_dir)
         secretfiles.ensure_private_dir(self.data_dir / "logs")
+        secretfiles.ensure_private_dir(self.config.spawner.local.log_dir)
         self.engine: AsyncEngine = make_engine(self.config.hub.database_url or sqlite_url(self.data_dir))
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.secrets = HubSecrets(
             cookie_secret=secretfiles.load_or_create(self.data_dir / "cookie_secret"),
             proxy_token=self.config.proxy.auth_token or secretfiles.load_or_create(self.data_dir / "proxy_token"),
+            encryption_key=secretfiles.load_or_create(self.data_dir / "encryption_key"),
         )
         self.authenticator: Authenticator = load_authenticator_class(self.config.auth.authenticator)(self.config.auth)
         self.spawner_class = load_spawner_class(self.config.spawner.kind)

@@ -3,7 +3,9 @@ and every way that can go wrong."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sqlite3
 import stat
 
 import httpx
@@ -26,6 +28,14 @@ def test_first_admin_link_works_once(hub: HubProcess) -> None:
         assert again.status_code == 410 and "expired or was already used" in again.text
     finally:
         person.close()
+
+
+def test_expired_first_admin_link_is_refused(hub: HubProcess) -> None:
+    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
+        db.execute("INSERT INTO one_time_links (hashed, purpose, expires_at) VALUES (?, 'first-admin', ?)",
+                   (hashlib.sha256(b"stale-link").hexdigest(), "2020-01-01 00:00:00"))  # fmt: skip
+    response = httpx.get(f"{hub.origin}/hub/first-admin/stale-link")
+    assert response.status_code == 410 and "expired" in response.text
 
 
 def test_sign_up_waits_for_approval(hub: HubProcess) -> None:
@@ -92,7 +102,7 @@ def test_forms_without_xsrf_are_refused(hub: HubProcess) -> None:
 
 def test_secrets_and_data_are_private(hub: HubProcess) -> None:
     assert stat.S_IMODE(os.stat(hub.data_dir).st_mode) == 0o700
-    for name in ("cookie_secret", "proxy_token"):
+    for name in ("cookie_secret", "proxy_token", "encryption_key"):
         assert stat.S_IMODE(os.stat(hub.data_dir / name).st_mode) == 0o600
     row = (hub.data_dir / "commonroom.sqlite").read_bytes()
     assert GOOD_PASSWORD.encode() not in row
@@ -104,3 +114,24 @@ def test_api_rejects_missing_or_bad_tokens(hub: HubProcess) -> None:
         response = httpx.get(f"{base}/user", headers=headers)
         assert response.status_code == 403
         assert response.json() == {"status": 403, "message": "Missing or invalid credentials."}
+
+
+def test_admin_grants_and_removes_admin_rights(hub: HubProcess) -> None:
+    hub.cli("user", "add", "ivy", "--password-stdin", stdin=GOOD_PASSWORD + "\n")
+    admin, ivy = Person(hub.origin), Person(hub.origin)
+    try:
+        admin.sign_in("root1", GOOD_PASSWORD)
+        ivy.sign_in("ivy", GOOD_PASSWORD)
+        assert ivy.client.get("/hub/admin").status_code == 403
+        refused = ivy.post_form("/hub/admin/users/ivy/grant-admin", {}, form_page="/hub/home")
+        assert refused.status_code == 403
+        admin.post_form("/hub/admin/users/ivy/grant-admin", {}, form_page="/hub/admin")
+        assert ivy.client.get("/hub/admin").status_code == 200
+        admin.post_form("/hub/admin/users/ivy/remove-admin", {}, form_page="/hub/admin")
+        assert ivy.client.get("/hub/admin").status_code == 403
+        own = admin.post_form("/hub/admin/users/root1/remove-admin", {}, form_page="/hub/admin")
+        assert "cannot+remove+your+own" in own.headers["location"]
+        assert admin.client.get("/hub/admin").status_code == 200
+    finally:
+        admin.close()
+        ivy.close()

@@ -144,3 +144,25 @@ def test_each_person_runs_as_their_own_account(hub: HubProcess, erin: str) -> No
     ws_url = f"ws://127.0.0.1:{hub.public_port}/user/erin/api/kernels/{kernel.json()['id']}/channels"
     code = f"import os; (os.getuid(), os.access({str(hub.data_dir)!r}, os.R_OK))"
     assert run_code(ws_url, code, headers=headers) == f"({account.pw_uid}, False)"
+
+
+def test_admin_starts_and_stops_anyones_server_from_the_admin_page(hub: HubProcess, erin: str) -> None:
+    hub.cli("user", "add", "boss", "--admin", "--password-stdin", stdin=PASSWORD + "\n")
+    admin, other = Person(hub.origin), Person(hub.origin)
+    try:
+        admin.sign_in("boss", PASSWORD)
+        other.sign_in("erin-pw", PASSWORD)
+        refused = other.post_form("/hub/spawn/erin", {}, form_page="/hub/home")
+        assert refused.status_code == 403 and "may not start erin" in refused.text
+        started = admin.post_form("/hub/spawn/erin", {}, form_page="/hub/admin")
+        assert started.status_code == 302 and started.headers["location"].endswith("/hub/spawn-pending/erin")
+        with hub.api(erin) as api:
+            wait_for(lambda: api.get("/users/erin").json().get("server"), 90, "erin's server to be ready", 0.2)
+        assert 'class="danger stop-server"' in admin.client.get("/hub/admin").text
+        stopped = admin.post_form("/hub/stop/erin", {"next": "/hub/admin"}, form_page="/hub/admin")
+        assert stopped.status_code == 302 and stopped.headers["location"] == "/hub/admin"
+        with hub.api(erin) as api:
+            assert api.get("/users/erin").json()["servers"] == {}
+    finally:
+        admin.close()
+        other.close()

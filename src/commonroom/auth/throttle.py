@@ -1,7 +1,8 @@
 """Slows down password guessing: failed sign-ins are counted per account and per address, and once either
 reaches the limit within the window, sign-in is refused for a while whatever the password.
 
-Counting both keys stops one address trying many accounts and many addresses trying one account. The counts
+Counting both keys stops one address trying many accounts and many addresses trying one account. The
+address limit is higher, since a whole class may sign in from behind one NAT address. The counts
 live in the database so a hub restart does not reset them.
 """
 
@@ -34,7 +35,8 @@ async def locked_until(db: AsyncSession, username: str, address: str) -> datetim
 
 async def record_failure(db: AsyncSession, cfg: ThrottleConfig, username: str, address: str) -> None:
     now = utcnow()
-    for key in keys(username, address):
+    account, place = keys(username, address)
+    for key, limit in ((account, cfg.max_failures), (place, cfg.max_failures_per_address)):
         row = await db.get(LoginFailure, key)
         if row is None:
             row = LoginFailure(key=key, count=0, window_start=now)
@@ -42,7 +44,7 @@ async def record_failure(db: AsyncSession, cfg: ThrottleConfig, username: str, a
         if now - row.window_start > timedelta(seconds=cfg.window_seconds):
             row.count, row.window_start = 0, now
         row.count += 1
-        if row.count >= cfg.max_failures:
+        if row.count >= limit:
             row.locked_until = now + timedelta(seconds=cfg.lockout_seconds)
             row.count, row.window_start = 0, now
 

@@ -70,7 +70,10 @@ class ProxyConfig(Section):
 
 
 class ThrottleConfig(Section):
-    max_failures: int = Field(5, ge=1, description="Failed sign-ins allowed per account or address in the window.")
+    max_failures: int = Field(5, ge=1, description="Failed sign-ins allowed per account in the window.")
+    max_failures_per_address: int = Field(
+        30, ge=1, description="Failed sign-ins allowed per address in the window (higher: a class may share one)."
+    )
     window_seconds: int = Field(300, ge=1, description="Window in which failures are counted.")
     lockout_seconds: int = Field(300, ge=1, description="How long sign-in is refused once the limit is reached.")
 
@@ -130,6 +133,11 @@ class SpawnerConfig(Section):
     default_url: str = Field("/lab", description="Where a server opens, e.g. /lab/tree/Welcome.ipynb.")
     welcome_dir: Path | None = Field(None, description="Folder copied into each new home (welcome notebooks).")
     environment: dict[str, str] = Field(default_factory=dict, description="Extra environment for every server.")
+
+    @field_validator("welcome_dir", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
     start_timeout: float = Field(60, gt=0, description="Seconds a server may take to start.")
     http_timeout: float = Field(30, gt=0, description="Seconds a started server may take to answer HTTP.")
     poll_interval: float = Field(10, gt=0, description="Seconds between checks that running servers are alive.")
