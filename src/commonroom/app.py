@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages
+from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages, urls
 from commonroom.hub import Hub
 from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
 from commonroom.web.errors import APIError, error_response, handle_api_error
@@ -40,7 +40,8 @@ class VersionHeader:
 
 def create_app(hub: Hub, manage_lifecycle: bool = True) -> FastAPI:
     base = hub.config.hub.base_url
-    prefix = f"{base}hub"
+    route_base = urls.route_prefix(base)
+    prefix = f"{route_base}hub"
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -66,7 +67,7 @@ def create_app(hub: Hub, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(pages.router, prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     _add_error_handlers(app, f"{prefix}/api")
-    _add_redirects(app, base, prefix)
+    _add_redirects(app, base, route_base)
     app.add_middleware(VersionHeader)
     return app
 
@@ -99,22 +100,20 @@ def _add_error_handlers(app: FastAPI, api_prefix: str) -> None:
     app.add_exception_handler(HTTPException, http_error)
 
 
-def _add_redirects(app: FastAPI, base: str, prefix: str) -> None:
-    @app.get(f"{prefix}/error/{{code}}", include_in_schema=False)
+def _add_redirects(app: FastAPI, base: str, route_base: str) -> None:
+    @app.get(f"{route_base}hub/error/{{code}}", include_in_schema=False)
     async def proxy_error(code: int, request: Request) -> Response:
         """The proxy's error target: a friendly page with the original status."""
         messages = {503: "The server you tried to reach is not answering. It may be starting or may have stopped."}
         message = messages.get(code, "Nothing is served at this address.")
         return render(request, "error.html", status=code, code=code, message=message)
 
-    @app.get(f"{base}user/{{path:path}}", include_in_schema=False)
+    @app.get(f"{route_base}user/{{path:path}}", include_in_schema=False)
     async def user_not_routed(path: str, request: Request) -> Response:
-        raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
-        tail = raw.decode("latin-1")[len(base) :]
-        query = f"?{request.url.query}" if request.url.query else ""
-        return RedirectResponse(f"{prefix}/{tail}{query}", status_code=302)
+        tail = urls.raw_path(request.scope)[len(base) :]
+        return RedirectResponse(f"{base}hub/{tail}", status_code=302)
 
-    @app.get(base, include_in_schema=False)
-    @app.get(prefix, include_in_schema=False)
+    @app.get(route_base, include_in_schema=False)
+    @app.get(f"{route_base}hub", include_in_schema=False)
     async def site_root() -> Response:
-        return RedirectResponse(f"{prefix}/", status_code=302)
+        return RedirectResponse(f"{base}hub/", status_code=302)

@@ -39,6 +39,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     config = _load(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     hub = Hub(config)
     host, port = split_hostport(config.hub.internal_bind)
     print(f"Commonroom {__version__}: open http://{config.hub.bind}{config.hub.base_url} (data in {hub.data_dir})", flush=True)

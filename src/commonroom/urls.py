@@ -1,8 +1,13 @@
-"""Building the site's URLs in one place, so escaping is done once and done right."""
+"""Building the site's URLs in one place, so escaping is done once and done right.
+
+URLs are built from the percent-encoded base_url, as they appear on the wire. Starlette matches routes on
+the decoded path, so only route declarations use `route_prefix`; a request's own path is read raw.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, unquote
 
 
 def user_prefix(base_url: str, user: str, server: str = "") -> str:
@@ -27,3 +32,15 @@ def client_id(user: str, server: str = "") -> str:
     """The OAuth client id (and cookie name) of a user's server, as JupyterHub names it."""
     cid = f"jupyterhub-user-{quote(user, safe='')}"
     return f"{cid}-{quote(server, safe='')}" if server else cid
+
+
+def route_prefix(base_url: str) -> str:
+    """base_url as Starlette matches it: decoded."""
+    return unquote(base_url)
+
+
+def raw_path(scope: Any) -> str:
+    """The request's path exactly as the client sent it (still percent-encoded), with its query."""
+    raw: bytes = scope.get("raw_path") or quote(scope["path"]).encode()
+    query: bytes = scope.get("query_string", b"")
+    return raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")

@@ -29,7 +29,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     welcome.mkdir()
     (welcome / "Welcome.ipynb").write_text(NOTEBOOK)
     config = f'[spawner]\nwelcome_dir = "{welcome}"\ndefault_url = "/lab/tree/Welcome.ipynb"\n'
-    process = HubProcess(workdir, extra_config=config)
+    # A hostile base URL (a space and a non-ASCII letter) catches escaping mistakes anywhere on the way.
+    process = HubProcess(workdir, extra_config=config, base_url="/c r é/")
     process.start()
     try:
         yield process
@@ -55,7 +56,7 @@ window.EventSource.CLOSED = Original.CLOSED;
 
 
 def sign_in(page: Page, hub: HubProcess, name: str) -> None:
-    page.goto(f"{hub.origin}/hub/login")
+    page.goto(hub.url("hub/login"))
     page.fill("#username", name)
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
@@ -77,7 +78,7 @@ def test_first_day_on_a_new_hub(hub: HubProcess, page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/hub/admin$"))
     sign_out(page)
 
-    page.goto(f"{hub.origin}/hub/signup")
+    page.goto(hub.url("hub/signup"))
     page.fill("#username", "ben")
     page.fill("#password", PASSWORD)
     page.fill("#password2", PASSWORD)
@@ -87,7 +88,7 @@ def test_first_day_on_a_new_hub(hub: HubProcess, page: Page) -> None:
     expect(page.locator(".error")).to_contain_text("waiting for an administrator's approval")
 
     sign_in(page, hub, "ada")
-    page.goto(f"{hub.origin}/hub/admin")
+    page.goto(hub.url("hub/admin"))
     row = page.locator('tr[data-user="ben"]')
     expect(row).to_contain_text("awaiting approval")
     row.locator("button.approve").click()
@@ -101,7 +102,7 @@ def test_first_day_on_a_new_hub(hub: HubProcess, page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/hub/spawn-pending/ben"))
     page.wait_for_url(re.compile(r"/user/ben/lab"), timeout=90_000)
     shown = json.loads(page.evaluate("sessionStorage.getItem('progress') || '[]'"))
-    assert shown[0] == "Server requested" and shown[-1] == "Server ready at /user/ben/", shown
+    assert shown[0] == "Server requested" and shown[-1] == f"Server ready at {hub.prefix}user/ben/", shown
     assert len(shown) >= 3, shown
 
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
@@ -110,10 +111,10 @@ def test_first_day_on_a_new_hub(hub: HubProcess, page: Page) -> None:
     page.keyboard.press("Shift+Enter")
     expect(page.locator(".jp-OutputArea-output").first).to_have_text("2", timeout=60_000)
 
-    page.goto(f"{hub.origin}/hub/home")
+    page.goto(hub.url("hub/home"))
     expect(page.locator("#status")).to_contain_text("Running")
     page.click("#stop")
     expect(page.locator("#status")).to_contain_text("not running", timeout=30_000)
-    page.goto(f"{hub.origin}/user/ben/lab")
+    page.goto(hub.url("user/ben/lab"))
     expect(page.locator("h1")).to_contain_text("server is not running")
 

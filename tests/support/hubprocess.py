@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from urllib.parse import quote
+
 import httpx
 
 from tests.support.ports import free_port
@@ -47,6 +49,7 @@ class HubProcess:
         self.data_dir = workdir / "data"
         self.public_port, self.hub_port, self.api_port = free_port(), free_port(), free_port()
         self.base_url = base_url
+        self.prefix = quote(base_url, safe="/")  # as it goes on the wire
         self.origin = f"http://127.0.0.1:{self.public_port}"
         self.account_prefix = account_prefix or f"crt{os.getpid() % 10000}{self.public_port % 1000}-"
         # People's homes must be reachable by their OS accounts, so not below pytest's private temp folder.
@@ -96,7 +99,7 @@ class HubProcess:
         if self.proc.poll() is not None:
             raise RuntimeError(f"hub exited with {self.proc.returncode}:\n{self.log_text()}")
         try:
-            return httpx.get(f"{self.origin}{self.base_url}hub/api/", timeout=2).status_code == 200
+            return httpx.get(self.url("hub/api/"), timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -161,6 +164,10 @@ class HubProcess:
 
     # ---- conveniences ------------------------------------------------------------------------------------
 
+    def url(self, path: str) -> str:
+        """Full URL of a path under the site's base URL: url("hub/login")."""
+        return f"{self.origin}{self.prefix}{path}"
+
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.command(*args, "--config", str(self.config_path)), input=stdin, capture_output=True, text=True,
@@ -181,7 +188,7 @@ class HubProcess:
 
     def api(self, token: str) -> httpx.Client:
         return httpx.Client(
-            base_url=f"{self.origin}{self.base_url}hub/api", headers={"Authorization": f"token {token}"}, timeout=30
+            base_url=self.url("hub/api"), headers={"Authorization": f"token {token}"}, timeout=30
         )
 
 

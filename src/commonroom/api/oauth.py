@@ -22,6 +22,7 @@ from commonroom.auth import tokens
 from commonroom.auth.secrets import hash_secret, new_url_secret, same
 from commonroom.db.models import OAuthClient, OAuthCode, User
 from commonroom.timeutil import utcnow
+from commonroom.urls import raw_path
 from commonroom.web.identity import from_cookie
 
 router = APIRouter()
@@ -51,7 +52,7 @@ async def authorize(request: Request, hub: HubDep, db: DB) -> Response:
     args = request.query_params
     caller = await from_cookie(db, request)
     if caller is None:
-        login = f"{hub.config.hub.base_url}hub/login?{urlencode({'next': str(request.url.path) + '?' + str(request.url.query)})}"
+        login = f"{hub.config.hub.base_url}hub/login?{urlencode({'next': raw_path(request.scope)})}"
         return RedirectResponse(login, status_code=302)
     client = await db.get(OAuthClient, args.get("client_id", ""))
     if client is None:

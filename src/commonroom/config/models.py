@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,7 +33,9 @@ class HubConfig(Section):
     internal_bind: str = Field(
         "127.0.0.1:8081", description="Where the hub itself listens; only the proxy and servers reach it."
     )
-    base_url: str = Field("/", description="URL prefix of the whole site, e.g. /jupyter/.")
+    base_url: str = Field(
+        "/", description="URL prefix of the whole site, e.g. /jupyter/ (kept percent-encoded, as it goes on the wire)."
+    )
     data_dir: Path = Field(Path("commonroom-data"), description="Database, secrets and logs (mode 0700).")
     database_url: str = Field(
         "", description="SQLAlchemy URL. Empty: SQLite file commonroom.sqlite in data_dir."
@@ -55,7 +58,8 @@ class HubConfig(Section):
     def _slashes(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("must start with '/', e.g. '/' or '/jupyter/'")
-        return value if value.endswith("/") else value + "/"
+        encoded = quote(unquote(value), safe="/@")
+        return encoded if encoded.endswith("/") else encoded + "/"
 
 
 class ProxyConfig(Section):

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from commonroom import __version__
+from commonroom.urls import raw_path
 from commonroom.web import csrf
 from commonroom.web.identity import Caller, from_cookie
 
@@ -88,7 +89,7 @@ async def checked_form(request: Request) -> dict[str, str]:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = raw_path(request.scope)
     return RedirectResponse(f"{hub_url(request, 'login')}?{urlencode({'next': target})}", status_code=302)
 
 
