@@ -31,6 +31,12 @@ def progress_events(hub: HubProcess, token: str, name: str) -> list[dict[str, ob
     return events
 
 
+def ensure_running(hub: HubProcess, token: str, name: str) -> None:
+    with hub.api(token) as api:
+        api.post(f"/users/{name}/server")
+        wait_for(lambda: api.get(f"/users/{name}").json().get("server"), 90, f"{name}'s server to be ready", 0.2)
+
+
 @pytest.fixture(scope="module")
 def erin(hub: HubProcess) -> str:
     token = hub.add_user("erin")
@@ -60,6 +66,7 @@ def test_start_shows_progress_then_lab_works(hub: HubProcess, erin: str) -> None
 
 
 def test_kernel_runs_code_over_websocket_through_proxy(hub: HubProcess, erin: str) -> None:
+    ensure_running(hub, erin, "erin")
     headers = {"Authorization": f"token {erin}"}
     kernel = httpx.post(f"{hub.origin}/user/erin/api/kernels", headers=headers, json={"name": "python3"}, timeout=60)
     assert kernel.status_code == 201, kernel.text
@@ -85,6 +92,7 @@ def test_browser_login_through_oauth_reaches_lab(hub: HubProcess, erin: str) -> 
 
 
 def test_someone_else_cannot_use_the_server(hub: HubProcess, erin: str) -> None:
+    ensure_running(hub, erin, "erin")
     intruder = hub.add_user("mallory")
     response = httpx.get(f"{hub.origin}/user/erin/api/contents", headers={"Authorization": f"token {intruder}"}, timeout=30)
     assert response.status_code == 403
@@ -132,13 +140,11 @@ def test_stopped_server_page_offers_start(hub: HubProcess, erin: str) -> None:
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-person OS accounts need root")
 def test_each_person_runs_as_their_own_account(hub: HubProcess, erin: str) -> None:
+    ensure_running(hub, erin, "erin")
     account = pwd.getpwnam(f"{hub.account_prefix}erin")
     home = os.stat(account.pw_dir)
     assert home.st_uid == account.pw_uid and stat.S_IMODE(home.st_mode) == 0o700
     assert os.path.exists(os.path.join(account.pw_dir, "Welcome.ipynb"))
-    with hub.api(erin) as api:
-        api.post("/users/erin/server")
-        progress_events(hub, erin, "erin")
     headers = {"Authorization": f"token {erin}"}
     kernel = httpx.post(f"{hub.origin}/user/erin/api/kernels", headers=headers, json={"name": "python3"}, timeout=60)
     ws_url = f"ws://127.0.0.1:{hub.public_port}/user/erin/api/kernels/{kernel.json()['id']}/channels"
@@ -156,8 +162,7 @@ def test_admin_starts_and_stops_anyones_server_from_the_admin_page(hub: HubProce
         assert refused.status_code == 403 and "may not start erin" in refused.text
         started = admin.post_form("/hub/spawn/erin", {}, form_page="/hub/admin")
         assert started.status_code == 302 and started.headers["location"].endswith("/hub/spawn-pending/erin")
-        with hub.api(erin) as api:
-            wait_for(lambda: api.get("/users/erin").json().get("server"), 90, "erin's server to be ready", 0.2)
+        ensure_running(hub, erin, "erin")
         assert 'class="danger stop-server"' in admin.client.get("/hub/admin").text
         stopped = admin.post_form("/hub/stop/erin", {"next": "/hub/admin"}, form_page="/hub/admin")
         assert stopped.status_code == 302 and stopped.headers["location"] == "/hub/admin"
@@ -166,3 +171,16 @@ def test_admin_starts_and_stops_anyones_server_from_the_admin_page(hub: HubProce
     finally:
         admin.close()
         other.close()
+
+
+def test_signed_in_person_cannot_open_someone_elses_server(hub: HubProcess, erin: str) -> None:
+    ensure_running(hub, erin, "erin")
+    hub.cli("user", "add", "eve", "--password-stdin", stdin=PASSWORD + "\n")
+    eve = Person(hub.origin)
+    try:
+        eve.sign_in("eve", PASSWORD)
+        page = eve.follow("/user/erin/lab")
+        assert page.status_code == 403 and "eve may not open erin" in page.text.replace("&#39;", "'")
+        assert not [c for c in eve.client.cookies.jar if c.name.startswith("jupyterhub-user-erin") and "oauth" not in c.name]
+    finally:
+        eve.close()

@@ -21,6 +21,7 @@ from commonroom.auth import scopes as scope_rules
 from commonroom.auth import tokens
 from commonroom.auth.secrets import hash_secret, new_url_secret, same
 from commonroom.db.models import OAuthClient, OAuthCode, User
+from commonroom.pages.render import render
 from commonroom.timeutil import utcnow
 from commonroom.urls import raw_path
 from commonroom.web.identity import from_cookie
@@ -55,15 +56,20 @@ async def authorize(request: Request, hub: HubDep, db: DB) -> Response:
         login = f"{hub.config.hub.base_url}hub/login?{urlencode({'next': raw_path(request.scope)})}"
         return RedirectResponse(login, status_code=302)
     client = await db.get(OAuthClient, args.get("client_id", ""))
+
+    def refuse(status: int, message: str) -> Response:
+        return render(request, "error.html", status=status, caller=caller, code=status, message=message)
+
     if client is None:
-        return _oauth_error(400, "invalid_client", "Unknown OAuth client. The server may have stopped; start it again.")
+        return refuse(400, "This server is not known to the hub: it may have stopped. Start it again from your home page.")
     if args.get("redirect_uri", client.redirect_uri) != client.redirect_uri:
-        return _oauth_error(400, "invalid_request", "redirect_uri does not match the one registered for this client.")
+        return refuse(400, "The sign-in request did not come from the server it names (redirect_uri mismatch).")
     if args.get("response_type") != "code":
-        return _oauth_error(400, "unsupported_response_type", "Only response_type=code is supported.")
+        return refuse(400, "Only response_type=code is supported.")
     target = _client_target(client)
     if scope_rules.check_any(caller.scopes, ["access:servers", "access:services"], target) is not scope_rules.Access.GRANTED:
-        return _oauth_error(403, "access_denied", f"{caller.user.name} may not access {client.description or client.identifier}.")
+        owner = f"{target.user}'s server" if target.user else (client.description or client.identifier)
+        return refuse(403, f"{caller.user.name} may not open {owner}. Your own server is on your home page.")
     code = new_url_secret()
     db.add(
         OAuthCode(
