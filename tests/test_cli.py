@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 
 def commonroom(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,3 +65,16 @@ def test_user_add_and_token_issue(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
     badscope = commonroom("token", "issue", "zoe", "--scope", "root:everything", *data, cwd=tmp_path)
     assert badscope.returncode == 1 and "not a known scope" in badscope.stderr
+
+
+def test_serve_explains_a_public_port_in_use(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        env = {**os.environ, "COMMONROOM_HUB__INTERNAL_BIND": f"127.0.0.1:{free_port()}",
+               "COMMONROOM_PROXY__API_URL": f"http://127.0.0.1:{free_port()}"}  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "commonroom.cli", "serve", "--bind", f"127.0.0.1:{port}", "--data-dir", str(tmp_path / "d")],
+            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "The proxy could not start" in result.stderr and "address already in use" in result.stderr

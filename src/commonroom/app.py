@@ -3,8 +3,6 @@ only because the proxy had no more specific route for them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -38,25 +36,15 @@ class VersionHeader:
         await self.app(scope, receive, send_with_header if scope["type"] == "http" else send)
 
 
-def create_app(hub: Hub, manage_lifecycle: bool = True) -> FastAPI:
+def create_app(hub: Hub) -> FastAPI:
+    """The ASGI app for a hub; the caller starts and stops the hub around serving it (see cli.serve)."""
     base = hub.config.hub.base_url
     route_base = urls.route_prefix(base)
     prefix = f"{route_base}hub"
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if manage_lifecycle:
-            await hub.start()
-        try:
-            yield
-        finally:
-            if manage_lifecycle:
-                await hub.stop()
-
     app = FastAPI(
         title="Commonroom",
         version=__version__,
-        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=f"{prefix}/api/openapi.json",

@@ -31,23 +31,43 @@ def _load(args: argparse.Namespace) -> Config:
     return config.model_copy(update={"hub": hub.model_copy(update=updates)}) if updates else config
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+async def _serve(config: Config, log_level: str) -> int:
+    """Start the hub's duties, serve HTTP until a signal, then stop the duties (servers and proxy go on)."""
     import uvicorn
 
     from commonroom.app import create_app
-    from commonroom.hub import Hub
+    from commonroom.hub import Hub, HubStartError
 
-    config = _load(args)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     hub = Hub(config)
     host, port = split_hostport(config.hub.internal_bind)
-    print(f"Commonroom {__version__}: open http://{config.hub.bind}{config.hub.base_url} (data in {hub.data_dir})", flush=True)
+    print(f"Commonroom {__version__}: open {hub.public_origin}{config.hub.base_url} (data in {hub.data_dir})", flush=True)
+    try:
+        await hub.start()
+    except HubStartError as exc:
+        print(f"commonroom serve: {exc}", file=sys.stderr)
+        await hub.stop()
+        return 1
     server = uvicorn.Server(
-        uvicorn.Config(create_app(hub), host=host, port=port, log_level=args.log_level, access_log=False, lifespan="on")
+        uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
     )
-    server.run()
+    try:
+        await server.serve()
+    finally:
+        await hub.stop()
     return 0 if server.started else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    config = _load(args)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "alembic.runtime.plugins"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        import uvloop
+
+        return uvloop.run(_serve(config, args.log_level))
+    except ImportError:
+        return asyncio.run(_serve(config, args.log_level))
 
 
 async def _user_add(config: Config, name: str, admin: bool, password: str | None) -> str:

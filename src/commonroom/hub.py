@@ -25,7 +25,7 @@ from commonroom.config.models import Config, split_hostport
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
 from commonroom.db.models import OneTimeLink, User
 from commonroom.proxy import process as proxy_process
-from commonroom.proxy.client import ProxyClient
+from commonroom.proxy.client import ProxyApiError, ProxyClient
 from commonroom.servers import reattach, routes
 from commonroom.servers.manager import ServerManager
 from commonroom.spawners.base import ServerSpec, Spawner, load_spawner_class
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 # How often the hub checks that the proxy is alive and holds its routes.
 PROXY_CHECK_SECONDS = 3.0
 FIRST_ADMIN = "first-admin"
+
+
+class HubStartError(Exception):
+    """The hub cannot start; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -139,12 +143,34 @@ class Hub:
             "--error-target", f"{self.hub_target}{self.config.hub.base_url}hub/error",
         ]  # fmt: skip
 
+    @property
+    def proxy_log(self) -> Path:
+        return self.data_dir / "logs" / "proxy.log"
+
     async def ensure_proxy(self) -> None:
         """Use the proxy that is already running (a hub restart), or start one when the hub manages it."""
-        if self.config.proxy.managed and not proxy_process.is_running(self.proxy_pid_file):
+        managed = self.config.proxy.managed
+        if managed and not proxy_process.is_running(self.proxy_pid_file):
             env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": self.secrets.proxy_token}
-            proxy_process.start_proxy(self.proxy_command(), env, self.data_dir / "logs" / "proxy.log", self.proxy_pid_file)
-        await proxy_process.wait_until_up(self.config.proxy.api_url, self.secrets.proxy_token, timeout=15)
+            proxy_process.start_proxy(self.proxy_command(), env, self.proxy_log, self.proxy_pid_file)
+        try:
+            await proxy_process.wait_until_up(
+                self.config.proxy.api_url, self.secrets.proxy_token, timeout=15,
+                pid_path=self.proxy_pid_file if managed else None,
+            )  # fmt: skip
+        except (TimeoutError, RuntimeError, ProxyApiError) as exc:
+            raise HubStartError(self._proxy_trouble(exc)) from None
+
+    def _proxy_trouble(self, exc: Exception) -> str:
+        if not self.config.proxy.managed:
+            return (f"The proxy at {self.config.proxy.api_url} did not answer ({exc}). Start it, check "
+                    "proxy.api_url and proxy.auth_token, or set proxy.managed = true to let the hub run it.")  # fmt: skip
+        try:
+            tail = "\n".join(self.proxy_log.read_text(errors="replace").splitlines()[-8:])
+        except OSError:
+            tail = "(no log)"
+        return (f"The proxy could not start ({exc}). Is {self.config.hub.bind} (hub.bind) or "
+                f"{self.config.proxy.api_url} (proxy.api_url) in use? Its log ({self.proxy_log}) ends:\n{tail}")  # fmt: skip
 
     async def check_proxy(self) -> None:
         """Restart a managed proxy that died and put back routes a restarted proxy lost."""
