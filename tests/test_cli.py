@@ -18,7 +18,7 @@ def commonroom(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Co
                           cwd=cwd, input=stdin, timeout=60)  # fmt: skip
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["user", "add"], ["token", "issue"], ["config", "check"]])
+@pytest.mark.parametrize("args", [[], ["serve"], ["user", "add"], ["token", "issue"], ["config", "check"], ["shutdown"]])
 def test_every_command_has_help(args: list[str], tmp_path: Path) -> None:
     result = commonroom(*args, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "usage: commonroom" in result.stdout

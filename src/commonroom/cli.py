@@ -139,6 +139,26 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _shutdown(config: Config) -> int:
+    from commonroom.db.engine import migrate
+    from commonroom.hub import Hub
+
+    hub = Hub(config)
+    try:
+        await migrate(hub.engine)
+        return await hub.stop_everything()
+    finally:
+        await hub.servers.aclose()
+        await hub.proxy.aclose()
+        await hub.engine.dispose()
+
+
+def cmd_shutdown(args: argparse.Namespace) -> int:
+    stopped = asyncio.run(_shutdown(_load(args)))
+    print(f"stopped {stopped} server(s) and the proxy; stop `commonroom serve` itself with Ctrl-C or SIGTERM")
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     load_config(args.file)
     print(f"{args.file}: OK")
@@ -157,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("proxy", help="run the proxy (configurable-http-proxy's flags)", add_help=False)
+
+    shutdown = commands.add_parser("shutdown", help="stop every server and the hub's proxy")
+    _config_args(shutdown)
+    shutdown.set_defaults(func=cmd_shutdown)
 
     user = commands.add_parser("user", help="manage users").add_subparsers(dest="action", required=True, metavar="ACTION")
     add = user.add_parser("add", help="create a user (approved)")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commonroom import secretfiles
@@ -23,7 +23,7 @@ from commonroom.auth.base import Authenticator, load_authenticator_class
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
-from commonroom.db.models import OneTimeLink, User
+from commonroom.db.models import OneTimeLink, Server, User
 from commonroom.proxy import process as proxy_process
 from commonroom.proxy.client import ProxyApiError, ProxyClient
 from commonroom.servers import reattach, routes
@@ -127,6 +127,21 @@ class Hub:
                 await job()
             except Exception:
                 log.exception("background check %s failed; trying again in %g s", job.__name__, seconds)
+
+    async def stop_everything(self) -> int:
+        """Stop every server and a managed proxy (`commonroom shutdown`); returns how many servers were stopped."""
+        async with self.sessions() as db:
+            active = or_(Server.target.is_not(None), Server.pending.is_not(None))
+            rows = list((await db.execute(select(Server).where(active))).scalars())
+
+        async def stop(row: Server) -> None:
+            await self.servers.spawner_for(row).stop()
+            await self.servers.mark_stopped(row.id, failure=None)
+
+        await asyncio.gather(*(stop(row) for row in rows))
+        if self.config.proxy.managed:
+            await proxy_process.stop_proxy(self.proxy_pid_file)
+        return len(rows)
 
     # ---- proxy -------------------------------------------------------------------------------------------
 

@@ -124,17 +124,22 @@ class HubProcess:
         return [json.loads(r[0]) for r in rows if r[0]]
 
     def stop(self) -> None:
-        """End everything this hub started, then check that nothing is left."""
+        """End the hub, then `commonroom shutdown` ends the proxy and every server; check nothing is left.
+
+        Whatever shutdown missed is killed so one failure does not spill into other tests, and reported."""
         self.kill_hub(signal.SIGTERM)
-        pids = [s.get("pid") for s in self.server_states()] + [self.proxy_pid()]
-        for pid in pids:
-            if isinstance(pid, int):
+        result = self.cli("shutdown")
+        try:
+            wait_for(lambda: not self.processes_of_this_hub(), 20, "`commonroom shutdown` to end every process")
+            leftovers = []
+        except TimeoutError:
+            leftovers = self.processes_of_this_hub()
+            for pid in leftovers:
                 _kill_group(pid)
-        for pid in self.processes_of_this_hub():
-            _kill_group(pid)
-        wait_for(lambda: not self.processes_of_this_hub(), 10, "processes of the hub to end")
         self._remove_accounts()
         shutil.rmtree(self.home_root, ignore_errors=True)
+        assert result.returncode == 0, result.stderr
+        assert not leftovers, f"`commonroom shutdown` left processes running: {leftovers}"
 
     def processes_of_this_hub(self) -> list[int]:
         """Live processes whose environment or command line points at this hub (servers, proxy)."""
