@@ -28,7 +28,7 @@ MISBEHAVING_SERVER = textwrap.dedent(
     if user == "porttaken":
         first = socket.create_server((url.hostname, url.port))
         socket.create_server((url.hostname, url.port))
-    if user in ("silent", "slow"):
+    if user == "silent" or user.startswith("slow"):
         time.sleep(600)
     """
 )
@@ -101,6 +101,17 @@ def test_hub_killed_mid_spawn_leaves_nothing_pending(hub: HubProcess) -> None:
     hub.kill_hub(signal.SIGKILL)
     hub.start()
     assert_clean(hub, token, "slow")
+
+
+def test_stop_during_a_spawn_cancels_it(hub: HubProcess) -> None:
+    token = hub.add_user("slowstop")
+    with hub.api(token) as api:
+        with pytest.raises(httpx.ReadTimeout):
+            api.post("/users/slowstop/server", timeout=0.5)
+        assert api.delete("/users/slowstop/server").status_code == 204
+        events = api.get("/users/slowstop/server/progress").text
+    assert '"message": "Spawn cancelled"' in events
+    assert_clean(hub, token, "slowstop")
 
 
 def test_missing_command_is_explained(tmp_path: Path) -> None:

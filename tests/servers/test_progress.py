@@ -37,3 +37,9 @@ async def test_keepalive_yields_none_while_quiet() -> None:
     assert await anext(follower) is None
     log.ready("/user/a/")
     assert (await anext(follower))["ready"] is True  # type: ignore[index]
+
+
+async def test_cancel_is_reported_as_such() -> None:
+    log = ProgressLog()
+    log.failed(None)
+    assert [e async for e in log.follow()][-1] == {"progress": 100, "failed": True, "message": "Spawn cancelled"}

@@ -161,7 +161,7 @@ class ServerManager:
             progress.ready(self.prefix(user, server))
             log.info("server %s ready at %s", display_name(user, server), url)
         except asyncio.CancelledError:
-            await self._fail(server_id, user, server, running, "Spawn cancelled")
+            await self._fail(server_id, user, server, running, None)
             raise
         except Exception as exc:
             await self._fail(server_id, user, server, running, self._explain(exc, spawner))
@@ -194,8 +194,9 @@ class ServerManager:
         log.exception("spawn failed")
         return f"The server could not be started ({type(exc).__name__}: {exc}). An administrator can see the log."
 
-    async def _fail(self, server_id: int, user: str, server: str, running: Running, reason: str) -> None:
-        log.warning("spawn of %s failed: %s", display_name(user, server), reason)
+    async def _fail(self, server_id: int, user: str, server: str, running: Running, reason: str | None) -> None:
+        """Undo a spawn; `reason` None means it was cancelled on purpose (a stop), which is no failure."""
+        log.warning("spawn of %s %s", display_name(user, server), f"failed: {reason}" if reason else "cancelled")
         try:
             await running.spawner.stop(now=True)
         finally:

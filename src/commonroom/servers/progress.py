@@ -34,8 +34,10 @@ class ProgressLog:
             final=True,
         )
 
-    def failed(self, message: str) -> None:
-        self._append({"progress": 100, "failed": True, "message": f"Spawn failed: {message}"}, final=True)
+    def failed(self, reason: str | None) -> None:
+        """The spawn ended without a server: `reason` says why, None when it was cancelled."""
+        message = f"Spawn failed: {reason}" if reason else "Spawn cancelled"
+        self._append({"progress": 100, "failed": True, "message": message}, final=True)
 
     def _append(self, event: Event, final: bool = False) -> None:
         if self.finished:
