@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from commonroom.api import oauth, root, servers, tokens, users
+from commonroom.api import activity, oauth, root, servers, tokens, users
 
 router = APIRouter()
-for module in (root, users, servers, tokens, oauth):
+for module in (root, users, activity, servers, tokens, oauth):
     router.include_router(module.router)

@@ -37,7 +37,7 @@ def _granted(caller: Caller, scope: str, user: User) -> bool:
     return caller.check(scope, user_target(user)) is Access.GRANTED
 
 
-def user_model(caller: Caller, user: User, base_url: str) -> dict[str, Any]:
+def user_model(caller: Caller, user: User, base_url: str, include_stopped: bool = False) -> dict[str, Any]:
     model: dict[str, Any] = {"kind": "user", "name": user.name}
     default = next((s for s in user.servers if s.name == ""), None)
     if _granted(caller, "read:users", user) or _granted(caller, "read:users:name", user):
@@ -56,6 +56,6 @@ def user_model(caller: Caller, user: User, base_url: str) -> dict[str, Any]:
         model["last_activity"] = isoformat(user.last_activity)
     if _granted(caller, "read:servers", user):
         state = _granted(caller, "admin:server_state", user)
-        active = [s for s in user.servers if s.target is not None or s.pending is not None]
+        active = [s for s in user.servers if include_stopped or s.target is not None or s.pending is not None]
         model["servers"] = {s.name: server_model(s, base_url, state) for s in active}
     return model

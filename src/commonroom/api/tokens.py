@@ -1,4 +1,4 @@
-"""API tokens of a user: create (with scopes, expiry and note) and list."""
+"""API tokens of a user: create (with scopes, expiry and note), list, look at and revoke."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import JSONResponse
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import JSONResponse, Response
 
 from commonroom.api.deps import DB, CallerDep, find_user, require
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth import tokens
 from commonroom.auth.scopes import Target
 from commonroom.db.models import APIToken
-from commonroom.timeutil import isoformat
+from commonroom.timeutil import isoformat, utcnow
 from commonroom.web.errors import APIError
 from commonroom.web.identity import owner_scopes
 
@@ -64,3 +66,46 @@ async def create_token(name: str, body: TokenRequest, caller: CallerDep, db: DB)
     row, token = await tokens.issue(db, user, wanted, note=body.note, expires_in=body.expires_in)
     await db.commit()
     return JSONResponse({**token_model(row), "token": token}, status_code=201)
+
+
+async def _live_tokens(db: AsyncSession, user_id: int) -> list[APIToken]:
+    """The user's unexpired tokens; expired ones are deleted on the way (JupyterHub prunes them too)."""
+    now = utcnow()
+    await db.execute(delete(APIToken).where(APIToken.user_id == user_id, APIToken.expires_at <= now))
+    await db.commit()
+    return list((await db.execute(select(APIToken).where(APIToken.user_id == user_id).order_by(APIToken.id))).scalars())
+
+
+async def _token(db: AsyncSession, user_id: int, token_id: str) -> APIToken:
+    number = token_id[1:] if token_id.startswith("a") else ""
+    row = await db.get(APIToken, int(number)) if number.isdigit() else None
+    if row is None or row.user_id != user_id or (row.expires_at is not None and row.expires_at <= utcnow()):
+        raise APIError(404, f"Token {token_id} not found")
+    return row
+
+
+@router.get("/users/{name}/tokens")
+async def list_tokens(name: str, caller: CallerDep, db: DB) -> dict[str, list[dict[str, Any]]]:
+    require(caller, "read:tokens", Target(user=name))
+    user = await find_user(db, name)
+    return {"api_tokens": [token_model(row) for row in await _live_tokens(db, user.id)]}
+
+
+@router.get("/users/{name}/tokens/{token_id}")
+async def get_token(name: str, token_id: str, caller: CallerDep, db: DB) -> dict[str, Any]:
+    require(caller, "read:tokens", Target(user=name))
+    user = await find_user(db, name)
+    return token_model(await _token(db, user.id, token_id))
+
+
+@router.delete("/users/{name}/tokens/{token_id}", status_code=204)
+async def revoke_token(name: str, token_id: str, caller: CallerDep, db: DB) -> Response:
+    require(caller, "tokens", Target(user=name))
+    user = await find_user(db, name)
+    row = await _token(db, user.id, token_id)
+    if row.oauth_client_id:
+        await db.execute(delete(APIToken).where(APIToken.user_id == user.id, APIToken.oauth_client_id == row.oauth_client_id))
+    else:
+        await db.delete(row)
+    await db.commit()
+    return Response(status_code=204)

@@ -1,24 +1,48 @@
-"""Who am I, users, and activity reports from servers."""
+"""Who am I, and users: list (filtered, sorted, paginated), create, change, delete."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
 from commonroom.api.models import user_model
+from commonroom.api.pagination import page_of, reply
 from commonroom.auth.scopes import Target
-from commonroom.db.models import User
-from commonroom.timeutil import parse_iso, utcnow
+from commonroom.users import directory
+from commonroom.users.directory import DirectoryError
 from commonroom.web.errors import APIError
 
 router = APIRouter()
+
+READERS = ("read:users", "read:users:name", "read:servers", "read:users:groups", "read:users:activity")
+
+
+class NewUsers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    usernames: list[str] = Field(min_length=1)
+    admin: bool = False
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    admin: bool = False
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    admin: bool | None = None
+
+
+def _check_admin_grant(caller: Any, admin: bool | None) -> None:
+    if admin and not caller.user.admin:
+        raise APIError(403, "Only administrators may make other users administrators.")
 
 
 @router.get("/user")
@@ -31,62 +55,92 @@ async def whoami(hub: HubDep, caller: CallerDep) -> dict[str, Any]:
 
 
 @router.get("/users")
-async def list_users(hub: HubDep, caller: CallerDep, db: DB, offset: int = 0, limit: int = 200) -> list[dict[str, Any]]:
+async def list_users(
+    request: Request,
+    hub: HubDep,
+    caller: CallerDep,
+    db: DB,
+    state: str | None = None,
+    name_filter: str | None = None,
+    sort: str | None = None,
+    include_stopped_servers: str | None = None,
+    offset: str | None = Query(None, description="Index of the first user (integer, default 0)."),
+    limit: str | None = Query(None, description="Users per page (integer, 1 to 200)."),
+) -> Any:
     require(caller, "list:users")
-    if offset < 0 or not 1 <= limit <= 200:
-        raise APIError(400, "offset must be >= 0 and limit between 1 and 200")
-    users = (await db.execute(select(User).order_by(User.id).offset(offset).limit(limit))).scalars()
-    return [user_model(caller, u, hub.config.hub.base_url) for u in users]
+    page = page_of(request)
+    try:
+        listing = directory.parse_listing(state, name_filter, sort)
+    except DirectoryError as exc:
+        raise APIError(exc.status, exc.message) from None
+    rows, total = await directory.list_users(db, listing, page.offset, page.limit)
+    stopped = include_stopped_servers is not None and include_stopped_servers.lower() not in ("0", "false")
+    items = [user_model(caller, u, hub.config.hub.base_url, stopped) for u in rows]
+    return reply(request, page, items, total)
+
+
+@router.post("/users", status_code=201)
+async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -> JSONResponse:
+    require(caller, "admin:users")
+    _check_admin_grant(caller, body.admin)
+    try:
+        created = await directory.create(db, body.usernames, body.admin)
+    except DirectoryError as exc:
+        raise APIError(exc.status, exc.message) from None
+    await db.commit()
+    return JSONResponse([user_model(caller, u, hub.config.hub.base_url) for u in created], status_code=201)
 
 
 @router.get("/users/{name}")
 async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
-    readers = ("read:users", "read:users:name", "read:servers", "read:users:groups", "read:users:activity")
-    require(caller, readers, Target(user=name))
+    require(caller, READERS, Target(user=name))
     return user_model(caller, await find_user(db, name), hub.config.hub.base_url)
 
 
-class ServerActivity(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    last_activity: str
-
-
-class ActivityReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    last_activity: str | None = None
-    servers: dict[str, ServerActivity] = {}
-
-
-def _timestamp(text: str, what: str) -> datetime:
+@router.post("/users/{name}", status_code=201)
+async def create_user(name: str, hub: HubDep, caller: CallerDep, db: DB, body: NewUser | None = None) -> JSONResponse:
+    require(caller, "admin:users", Target(user=name))
+    admin = body.admin if body else False
+    _check_admin_grant(caller, admin)
     try:
-        value = parse_iso(text)
-    except ValueError:
-        raise APIError(400, f"{what}: {text!r} is not an ISO-8601 timestamp") from None
-    if value - utcnow() > timedelta(minutes=59):
-        raise APIError(400, f"{what}: {text} is in the future")
-    return value
-
-
-@router.post("/users/{name}/activity")
-async def activity(name: str, request: Request, caller: CallerDep, db: DB) -> Response:
-    require(caller, "users:activity", Target(user=name))
-    user = await find_user(db, name)
-    try:
-        report = ActivityReport.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise APIError(400, f"Invalid activity report: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
-    if report.last_activity is None and not report.servers:
-        raise APIError(400, "An activity report needs last_activity and/or servers.")
-    by_name = {s.name: s for s in user.servers}
-    for server_name, entry in report.servers.items():
-        if server_name not in by_name:
-            raise APIError(400, f"No such server '{server_name}' for user {name}")
-        when = _timestamp(entry.last_activity, f"servers.{server_name}.last_activity")
-        row = by_name[server_name]
-        row.last_activity = max(row.last_activity or when, when)
-    if report.last_activity:
-        when = _timestamp(report.last_activity, "last_activity")
-        user.last_activity = max(user.last_activity or when, when)
+        if await directory.find(db, directory.checked_name(name)) is not None:
+            raise APIError(409, f"User {name} already exists")
+        created = await directory.create(db, [name], admin)
+    except DirectoryError as exc:
+        raise APIError(exc.status, exc.message) from None
     await db.commit()
-    return Response(status_code=200)
+    return JSONResponse(user_model(caller, created[0], hub.config.hub.base_url), status_code=201)
 
+
+@router.patch("/users/{name}")
+async def change_user(name: str, body: UserChange, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
+    require(caller, "admin:users", Target(user=name))
+    user = await find_user(db, name)
+    _check_admin_grant(caller, body.admin)
+    try:
+        if body.name is not None:
+            await directory.rename(db, user, body.name)
+    except DirectoryError as exc:
+        raise APIError(exc.status, exc.message) from None
+    if body.admin is not None:
+        if user.id == caller.user.id and not body.admin:
+            raise APIError(400, "You cannot remove your own admin rights; ask another administrator.")
+        user.admin = body.admin
+    await db.commit()
+    return user_model(caller, user, hub.config.hub.base_url)
+
+
+@router.delete("/users/{name}", status_code=204)
+async def delete_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> Response:
+    require(caller, "delete:users", Target(user=name))
+    user = await find_user(db, name)
+    if user.id == caller.user.id:
+        raise APIError(400, "You cannot delete yourself; ask another administrator.")
+    active = [s.name for s in user.servers if s.target is not None or s.pending is not None]
+    tasks = [t for t in [await hub.servers.stop(name, s) for s in active] if t is not None]
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await db.refresh(user)
+    await db.delete(user)
+    await db.commit()
+    return Response(status_code=204)
