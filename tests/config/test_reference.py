@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from commonroom.config import Config
 from commonroom.config.loader import validate
 
+# Settings whose value is itself a table of free-form keys.
+DICT_SETTINGS = ("environment", "auth_state_env", "extra_params", "required_claims")
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -36,7 +38,7 @@ def keys_of(model: type[BaseModel], prefix: str = "") -> set[str]:
 def keys_in(tree: dict[str, Any], prefix: str = "") -> set[str]:
     found: set[str] = set()
     for name, value in tree.items():
-        if isinstance(value, dict) and name != "environment":
+        if isinstance(value, dict) and name not in DICT_SETTINGS:
             found |= keys_in(value, f"{prefix}{name}.")
         else:
             found.add(prefix + name)

@@ -44,5 +44,33 @@ class Authenticator(ABC):
         """
 
 
+class RedirectAuthenticator(Authenticator):
+    """An authenticator that signs people in at an identity provider (OpenID Connect, OAuth2).
+
+    The hub calls login_url when the person presses "Sign in with ...", keeps `saved` in a short-lived signed
+    cookie, and calls callback with the query parameters the provider sent back to {hub}oauth_callback.
+    authenticate (the form) is refused: there is no password form.
+    """
+
+    display_name = "your organisation"
+
+    async def authenticate(self, db: AsyncSession, form: Mapping[str, str]) -> Identity:
+        raise AuthenticationError(f"This hub signs people in through {self.display_name}; use the button.")
+
+    @abstractmethod
+    async def login_url(self, redirect_uri: str, saved: dict[str, str]) -> str:
+        """The provider's authorization URL. Put what callback must check (state, nonce, PKCE verifier) in
+        `saved`; the hub gives it back to callback unchanged or not at all."""
+
+    @abstractmethod
+    async def callback(self, db: AsyncSession, params: Mapping[str, str], saved: Mapping[str, str]) -> Identity:
+        """Finish the sign-in from the provider's redirect. Raise AuthenticationError, with a reason for the
+        person, on a mismatched state, a refused or invalid token, or a provider error."""
+
+    async def refresh(self, auth_state: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """New auth state when the stored tokens are expired and can be refreshed; None to keep them."""
+        return None
+
+
 def load_authenticator_class(name: str) -> type[Authenticator]:
     return load_plugin("commonroom.authenticators", name, Authenticator, "auth.authenticator")

@@ -82,12 +82,80 @@ class ThrottleConfig(Section):
     lockout_seconds: int = Field(300, ge=1, description="How long sign-in is refused once the limit is reached.")
 
 
+class OIDCConfig(Section):
+    issuer: str = Field("", description="The provider's issuer URL; its /.well-known/openid-configuration is read.")
+    client_id: str = Field("", description="Client id registered with the provider.")
+    client_secret: str = Field("", description="Client secret registered with the provider.")
+    scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "profile", "email"], description="Scopes asked for at sign-in."
+    )
+    username_claim: str = Field("preferred_username", description="Claim that becomes the hub user name.")
+    groups_claim: str = Field("groups", description="Claim holding the person's groups (a list), or empty for none.")
+    userinfo: bool = Field(True, description="Also read the userinfo endpoint and merge its claims.")
+    extra_params: dict[str, str] = Field(
+        default_factory=dict, description="Extra query parameters for the authorization request, e.g. {hd = \"example.org\"}."
+    )
+    required_claims: dict[str, str] = Field(
+        default_factory=dict, description="Claims that must have exactly these values, e.g. {hd = \"example.org\"}."
+    )
+    github_orgs: list[str] = Field(
+        default_factory=list, description="GitHub preset: members of these organisations (or org:team) may sign in."
+    )
+    refresh_before_spawn: bool = Field(True, description="Refresh stored tokens (when expired) before a server starts.")
+    timeout: float = Field(10, gt=0, description="Seconds for each request to the provider.")
+
+
+class LDAPConfig(Section):
+    server_url: str = Field("ldap://127.0.0.1:389", description="ldap:// or ldaps:// URL of the directory.")
+    start_tls: bool = Field(False, description="Upgrade an ldap:// connection with StartTLS before binding.")
+    tls_ca_file: str = Field("", description="CA bundle to verify the directory's certificate; empty: the system's.")
+    bind_dn_template: str = Field(
+        "", description="Direct bind: DN with {username}, e.g. uid={username},ou=people,dc=example,dc=org."
+    )
+    search_base: str = Field("", description="Search-then-bind: where people are looked up.")
+    search_filter: str = Field(
+        "(uid={username})", description="Search-then-bind filter; {username} is escaped (RFC 4515) first."
+    )
+    service_dn: str = Field("", description="Search-then-bind: the service account's DN (empty: anonymous search).")
+    service_password: str = Field("", description="Search-then-bind: the service account's password.")
+    username_attribute: str = Field("uid", description="Attribute whose value becomes the hub user name.")
+    group_search_base: str = Field("", description="Where groups are looked up; empty: no groups.")
+    group_filter: str = Field(
+        "(|(member={dn})(uniqueMember={dn})(memberUid={username}))",
+        description="Filter for the person's groups; {dn} and {username} are escaped first.",
+    )
+    group_name_attribute: str = Field("cn", description="Attribute that names a group.")
+    timeout: float = Field(10, gt=0, description="Seconds for connecting and for each operation.")
+
+
+class MFAConfig(Section):
+    required: bool = Field(False, description="Everyone with a native account must set up a one-time-code app.")
+    issuer_name: str = Field("Commonroom", description="Name shown in the person's authenticator app.")
+    pending_minutes: int = Field(5, ge=1, le=60, description="How long the code step may take after the password.")
+
+
 class AuthConfig(Section):
     authenticator: str = Field("native", description="Authenticator by entry-point name (commonroom.authenticators).")
     open_signup: bool = Field(False, description="New sign-ups may sign in at once, without an admin's approval.")
     min_password_length: int = Field(10, ge=8, le=1024, description="Shortest password accepted at sign-up.")
     admin_users: list[str] = Field(default_factory=list, description="Users who are always administrators.")
+    allowed_users: list[str] = Field(
+        default_factory=list, description="Only these may sign in (with allowed_groups); both empty: anyone accepted."
+    )
+    allowed_groups: list[str] = Field(
+        default_factory=list, description="Members of these groups (from the identity provider) may sign in."
+    )
+    blocked_users: list[str] = Field(default_factory=list, description="Never let these sign in, whatever else says.")
+    admin_groups: list[str] = Field(default_factory=list, description="Members of these groups are administrators.")
+    auth_state_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment for people's servers from their stored auth state: "
+        '{"OIDC_ACCESS_TOKEN" = "access_token"} (variable = key).',
+    )
     throttle: ThrottleConfig = Field(default_factory=ThrottleConfig)
+    oidc: OIDCConfig = Field(default_factory=OIDCConfig)
+    ldap: LDAPConfig = Field(default_factory=LDAPConfig)
+    mfa: MFAConfig = Field(default_factory=MFAConfig)
 
 
 class LocalSpawnerConfig(Section):
@@ -145,6 +213,12 @@ class SpawnerConfig(Section):
     start_timeout: float = Field(60, gt=0, description="Seconds a server may take to start.")
     http_timeout: float = Field(30, gt=0, description="Seconds a started server may take to answer HTTP.")
     poll_interval: float = Field(10, gt=0, description="Seconds between checks that running servers are alive.")
+    allow_named_servers: bool = Field(
+        False, description="Let people run named servers besides their default one (/user/NAME/SERVER/)."
+    )
+    named_server_limit_per_user: int = Field(
+        0, ge=0, description="Named servers one person may have (running or stopped); 0 means no limit."
+    )
     local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)
 
 

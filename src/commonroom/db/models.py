@@ -26,6 +26,10 @@ class User(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity: Mapped[datetime | None] = mapped_column(default=None, index=True)
     user_info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What the identity provider returned (tokens, claims), Fernet-encrypted with the hub's encryption key.
+    auth_state: Mapped[str | None] = mapped_column(Text, default=None)
+    # The TOTP secret, encrypted the same way; set once enrolment is confirmed with a code.
+    totp_secret: Mapped[str | None] = mapped_column(Text, default=None)
 
     servers: Mapped[list[Server]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -144,4 +148,15 @@ class OneTimeLink(Base):
     hashed: Mapped[str] = mapped_column(String(128), unique=True)
     purpose: Mapped[str] = mapped_column(String(32))
     expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RecoveryCode(Base):
+    """A single-use MFA recovery code, stored hashed; used_at is set when it is spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    hashed: Mapped[str] = mapped_column(String(128))
     used_at: Mapped[datetime | None] = mapped_column(default=None)

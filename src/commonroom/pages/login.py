@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from commonroom.api.deps import DB
-from commonroom.auth import throttle
+from commonroom.auth import signin, throttle
 from commonroom.auth.base import AuthenticationError
 from commonroom.auth.names import normalize
 from commonroom.auth.native import NativeAuthenticator, SignupError
@@ -65,14 +65,13 @@ async def login_submit(request: Request, db: DB) -> Response:
         return refuse(f"Too many failed sign-ins. Wait {wait} seconds, then try again.", 429)
     try:
         identity = await hub.authenticator.authenticate(db, form)
+        user = await signin.accept(db, identity, hub.config.auth, hub.secrets.encryption_key)
     except AuthenticationError as exc:
+        await db.rollback()
         await throttle.record_failure(db, hub.config.auth.throttle, name, address)
         await db.commit()
         return refuse(str(exc), 403)
     await throttle.record_success(db, identity.name)
-    user = (await db.execute(select(User).where(User.name == identity.name))).scalar_one()
-    if identity.admin is not None or identity.name in hub.config.auth.admin_users:
-        user.admin = bool(identity.admin) or identity.name in hub.config.auth.admin_users
     return await _sign_in_response(request, db, user, next_url)
 
 
