@@ -128,20 +128,24 @@ class Hub:
             except Exception:
                 log.exception("background check %s failed; trying again in %g s", job.__name__, seconds)
 
-    async def stop_everything(self) -> int:
-        """Stop every server and a managed proxy (`commonroom shutdown`); returns how many servers were stopped."""
-        async with self.sessions() as db:
-            active = or_(Server.target.is_not(None), Server.pending.is_not(None))
-            rows = list((await db.execute(select(Server).where(active))).scalars())
+    async def stop_everything(self, servers: bool = True, proxy: bool = True) -> int:
+        """Stop every server and a managed proxy (`commonroom shutdown`, POST /shutdown); returns how many
+        servers were stopped."""
+        rows = await self._active_servers() if servers else []
 
         async def stop(row: Server) -> None:
             await self.servers.spawner_for(row).stop()
             await self.servers.mark_stopped(row.id, failure=None)
 
         await asyncio.gather(*(stop(row) for row in rows))
-        if self.config.proxy.managed:
+        if proxy and self.config.proxy.managed:
             await proxy_process.stop_proxy(self.proxy_pid_file)
         return len(rows)
+
+    async def _active_servers(self) -> list[Server]:
+        async with self.sessions() as db:
+            active = or_(Server.target.is_not(None), Server.pending.is_not(None))
+            return list((await db.execute(select(Server).where(active))).scalars())
 
     # ---- proxy -------------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from commonroom.config.models import Config
 from commonroom.db.models import OAuthClient, Server, User
 from commonroom.proxy.client import ProxyClient
 from commonroom.servers.environment import server_env
+from commonroom.servers.names import server_name_problem
 from commonroom.servers.probe import ProbeFailed, wait_until_up
 from commonroom.servers.progress import ProgressLog
 from commonroom.spawners.base import ServerSpec, SpawnError, Spawner
@@ -33,14 +35,18 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 
+# Retry-After range for a start refused by concurrent_spawn_limit (JupyterHub's spawn_throttle_retry_range).
+SPAWN_RETRY_SECONDS = (30, 60)
+
 
 class ServerActionError(Exception):
     """A start or stop that cannot be done now; `status` is the HTTP status the API answers with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 @dataclass
@@ -95,6 +101,9 @@ class ServerManager:
         async with self.sessions() as db:
             user = await self._user(db, user_name)
             row = await self._server_row(db, user, server_name, create=True)
+            running_now = self.live.get((user_name, server_name))
+            if row.pending == "spawn" and running_now and running_now.task and not running_now.task.done():
+                return running_now.task
             if row.pending is not None:
                 raise ServerActionError(400, f"{display_name(user_name, server_name)} is pending {row.pending}")
             if row.target is not None:
@@ -118,7 +127,9 @@ class ServerManager:
             return
         pending = await db.scalar(select(func.count()).select_from(Server).where(Server.pending == "spawn"))
         if (pending or 0) >= limit:
-            raise ServerActionError(429, "Too many servers are starting right now; try again in a minute.")
+            retry = str(random.randint(*SPAWN_RETRY_SECONDS))
+            message = f"Too many servers are starting right now; try again in {retry} seconds."
+            raise ServerActionError(429, message, {"Retry-After": retry})
 
     async def _issue_server_credentials(self, db: AsyncSession, user: User, row: Server) -> str:
         """A fresh API token for the server, which is also the secret of its OAuth client."""
@@ -270,12 +281,71 @@ class ServerManager:
         ).scalar_one_or_none()
         if row is None:
             if not create:
-                raise ServerActionError(404, f"{display_name(user.name, name)} has no server named {name!r}")
+                raise ServerActionError(404, f"{user.name} has no server named {name!r}")
+            if name:
+                await self._check_new_named(db, user, name)
             row = Server(user_id=user.id, name=name)
             row.user = user
             db.add(row)
             await db.flush()
         return row
+
+    async def _check_new_named(self, db: AsyncSession, user: User, name: str) -> None:
+        if not self.config.spawner.allow_named_servers:
+            raise ServerActionError(
+                400, "Named servers are not enabled on this hub; an administrator can set spawner.allow_named_servers = true."
+            )
+        problem = server_name_problem(name)
+        if problem:
+            raise ServerActionError(400, problem)
+        limit = self.config.spawner.named_server_limit_per_user
+        count = await db.scalar(select(func.count()).select_from(Server).where(Server.user_id == user.id, Server.name != ""))
+        if limit and (count or 0) >= limit:
+            raise ServerActionError(
+                400, f"{user.name} already has {count} named servers, the limit (spawner.named_server_limit_per_user); "
+                "delete one first."
+            )
+
+    # ---- named servers: create without starting, rename, remove ------------------------------------------
+
+    async def create(self, user_name: str, server_name: str) -> Server:
+        """A stopped named server (PUT): 409 if it exists."""
+        if not server_name:
+            raise ServerActionError(409, f"{user_name} always has a default server; name the server to create.")
+        async with self.sessions() as db:
+            user = await self._user(db, user_name)
+            if any(s.name == server_name for s in user.servers):
+                raise ServerActionError(409, f"{user_name} already has a server named {server_name!r}")
+            row = await self._server_row(db, user, server_name, create=True)
+            await db.commit()
+            return row
+
+    async def rename(self, user_name: str, server_name: str, new_name: str) -> None:
+        async with self.sessions() as db:
+            user = await self._user(db, user_name)
+            row = await self._server_row(db, user, server_name)
+            if row.target is not None or row.pending is not None:
+                raise ServerActionError(400, f"Stop {display_name(user_name, server_name)} before renaming it.")
+            if new_name == server_name:
+                return
+            problem = server_name_problem(new_name)
+            if problem:
+                raise ServerActionError(400, problem)
+            if any(s.name == new_name for s in user.servers):
+                raise ServerActionError(409, f"{user_name} already has a server named {new_name!r}")
+            row.name = new_name
+            await db.commit()
+        self.live.pop((user_name, server_name), None)
+
+    async def remove(self, user_name: str, server_name: str) -> None:
+        """Forget a stopped named server entirely (DELETE with {"remove": true})."""
+        async with self.sessions() as db:
+            user = await self._user(db, user_name)
+            row = await self._server_row(db, user, server_name)
+            if row.target is None and row.pending is None:
+                await db.delete(row)
+                await db.commit()
+                self.live.pop((user_name, server_name), None)
 
     async def _save(self, server_id: int, **values: Any) -> None:
         async with self.sessions() as db:
