@@ -60,11 +60,11 @@ class LDAPAuthenticator(Authenticator):
         tls = None
         if self.ldap.server_url.startswith("ldaps://") or self.ldap.start_tls:
             tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=self.ldap.tls_ca_file or None)
-        return ldap3.Server(self.ldap.server_url, tls=tls, connect_timeout=self.ldap.timeout, get_info=ldap3.NONE)
+        return ldap3.Server(self.ldap.server_url, tls=tls, connect_timeout=max(1, int(self.ldap.timeout)), get_info=ldap3.NONE)
 
     def _connect(self, dn: str | None, password: str | None) -> ldap3.Connection | None:
         """A bound connection, or None when the directory refused the credentials."""
-        conn = ldap3.Connection(self._server(), user=dn, password=password, receive_timeout=self.ldap.timeout,
+        conn = ldap3.Connection(self._server(), user=dn, password=password, receive_timeout=max(1, int(self.ldap.timeout)),
                                 raise_exceptions=False)  # fmt: skip
         conn.open()
         if self.ldap.start_tls and not conn.start_tls():
