@@ -1,0 +1,108 @@
+"""What every measurement needs from a hub: start it cold, reach it through its proxy with an admin token,
+fill its database, find its processes, stop it with everything it started."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+
+from bench.ports import free_port
+from bench.processes import Processes, kill_marked, wait_until
+
+PERSON_PASSWORD = "bench-velvet-otter-lanterns"
+"""Every simulated person's password (both hubs check it on the sign-in form)."""
+
+
+class Hub(ABC):
+    name: str
+
+    def __init__(self, workdir: Path, processes: Processes) -> None:
+        self.workdir = workdir
+        self.processes = processes
+        self.public_port, self.hub_port, self.api_port = free_port(), free_port(), free_port()
+        self.origin = f"http://127.0.0.1:{self.public_port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    # ---- what each hub does its own way ----------------------------------------------------------------
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Create the database and an admin API token (self.token); not timed."""
+
+    @abstractmethod
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the hub process (which starts its proxy)."""
+
+    @abstractmethod
+    def shut_down(self) -> None:
+        """Stop the hub, its proxy and every server it started, the way an operator would."""
+
+    @abstractmethod
+    def proxy_pid(self) -> int | None: ...
+
+    @abstractmethod
+    def database(self) -> Path: ...
+
+    @abstractmethod
+    def insert_users(self, db: sqlite3.Connection, names: Iterable[str], password_users: bool) -> None:
+        """INSERT users into this hub's own schema, as its API would create them."""
+
+    # ---- shared ----------------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 600) -> float:
+        """Start cold; seconds from launching the process to GET /hub/api/ answering 200 through the proxy."""
+        began = time.monotonic()
+        self.proc = self.launch()
+        wait_until(self._answers, timeout, f"{self.name} to answer on {self.origin}")
+        return time.monotonic() - began
+
+    def _answers(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.processes.log_dir}")
+        try:
+            return httpx.get(f"{self.origin}/hub/api/", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        """Shut down, then kill whatever is still marked with this hub's directory."""
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.shut_down()
+        finally:
+            if self.proc is not None:
+                self.processes.stop(self.proc)
+            kill_marked(str(self.workdir))
+            self.proc = None
+
+    def hub_pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def api(self, timeout: float = 120) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"{self.origin}/hub/api", headers={"Authorization": f"token {self.token}"}, timeout=timeout
+        )
+
+    def async_api(self, timeout: float = 120) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=f"{self.origin}/hub/api", headers={"Authorization": f"token {self.token}"}, timeout=timeout
+        )
+
+    def add_users(self, names: Iterable[str], password_users: bool = False) -> None:
+        """Fill the database directly (the fastest honest way); only while the hub is stopped or idle."""
+        with sqlite3.connect(self.database(), timeout=60) as db:
+            self.insert_users(db, names, password_users)
+
+    def user_count(self) -> int:
+        with sqlite3.connect(self.database(), timeout=60) as db:
+            return int(db.execute("SELECT COUNT(*) FROM users").fetchone()[0])

@@ -1,0 +1,170 @@
+"""`bench/run [--short]`: Commonroom and JupyterHub side by side on this machine, one table.
+
+Both hubs run at the same time on free loopback ports; per-hub measurements alternate which hub goes first.
+Every process started here is stopped at the end, also after a failure or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+
+import psutil
+
+from bench import tools
+from bench.context import FULL, SHORT, Run
+from bench.figures import Figure
+from bench.hubs import CommonroomHub, Hub, JupyterHubHub
+from bench.measure import api, people, proxies, routes, singleuser, spawn, startup
+from bench.processes import Processes, kill_marked
+from bench.report import SIDES, Section, Table
+
+RESULTS = Path(__file__).parent / "results"
+Measure = Callable[[Run, Hub], dict[str, Figure]]
+
+
+def build_table(run: Run) -> Table:
+    many = f"{run.size.many_users:,}"
+    return Table([
+        Section("a/f. Cold start and memory, empty database", startup.rows("0", "0")),
+        Section(f"a/f. Cold start and memory, {many} users in the database", startup.rows("many", many)),
+        Section("b. Spawn and stop (REST API)", spawn.rows(run)),
+        Section("d/f. Single-user server through the hub's proxy", singleuser.rows(run)),
+        Section("e. REST API", api.rows(run)),
+        Section(f"h. {run.size.people} people at once through the browser flow", people.rows(run)),
+        Section("c. Proxy alone (Commonroom column: commonroom proxy; JupyterHub column: CHP)", proxies.rows(run)),
+        Section("g. Proxy route table", routes.rows(run)),
+    ])  # fmt: skip
+
+
+def _section(table: Table, title_start: str) -> Section:
+    return next(s for s in table.sections if s.title.startswith(title_start))
+
+
+def _attempt(table: Table, section: Section, side: str, action: Callable[[], dict[str, Figure]]) -> None:
+    began = time.monotonic()
+    try:
+        table.put(side, action())
+    except Exception as exc:  # one failed measurement must not cost the others their rows
+        traceback.print_exc()
+        table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+    print(f"  {section.title[:50]} / {side}: {time.monotonic() - began:.1f} s", flush=True)
+
+
+def _per_hub(run: Run, table: Table, hubs: list[Hub], title_start: str, measure: Measure, turn: int) -> None:
+    section = _section(table, title_start)
+    for hub in hubs if turn % 2 == 0 else hubs[::-1]:
+        _attempt(table, section, hub.name, lambda hub=hub: measure(run, hub))  # type: ignore[misc]
+
+
+def _cold_start(run: Run, table: Table, hubs: list[Hub], population: str, title_start: str) -> None:
+    section = _section(table, title_start)
+    try:
+        for side, figures in startup.cold_starts(hubs, population, run.size.cold_starts).items():
+            table.put(side, figures)
+    except Exception as exc:
+        traceback.print_exc()
+        for side in SIDES:
+            table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+
+
+def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
+    for hub in hubs:
+        hub.prepare()
+    _cold_start(run, table, hubs, "0", "a/f. Cold start and memory, empty")
+    for hub in hubs:
+        hub.add_users([*spawn.users(run), *singleuser.users(run)])
+        hub.add_users(people.users(run), password_users=True)
+    steps: list[tuple[str, Measure]] = [
+        ("b.", spawn.measure), ("d/f.", singleuser.measure), ("e.", api.measure), ("h.", people.measure),
+    ]  # fmt: skip
+    for turn, (title_start, measure) in enumerate(steps):
+        _per_hub(run, table, hubs, title_start, measure, turn)
+    for hub in hubs:
+        hub.stop()
+        hub.add_users(f"many-{i:06d}" for i in range(max(0, run.size.many_users - hub.user_count())))
+    _cold_start(run, table, hubs, "many", f"a/f. Cold start and memory, {run.size.many_users:,}")
+    for hub in hubs:
+        hub.stop()
+
+
+def measure_proxies(run: Run, table: Table) -> None:
+    for title_start, measure in (("c.", proxies.measure), ("g.", routes.measure)):
+        section = _section(table, title_start)
+        try:
+            by_side, notes = measure(run)
+            for side, figures in by_side.items():
+                table.put(side, figures)
+            table.notes.update(notes)
+        except Exception as exc:
+            traceback.print_exc()
+            for side in SIDES:
+                table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+
+
+def header(run: Run, command: str, seconds: float) -> str:
+    cpu = platform.processor() or platform.machine()
+    return "\n".join([
+        "# Commonroom vs JupyterHub: benchmark results", "",
+        f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; command: `{command}` ({run.size.label} run, "
+        f"{seconds / 60:.1f} min)",
+        f"- machine: {platform.node()}, {psutil.cpu_count()} cores ({cpu}), "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, {platform.platform()}",
+        "- **shared and noisy**: other engineers' builds and tests ran on the same 2 cores during the run; "
+        "treat differences under ~1.5x as noise",
+        "- JupyterHub 6.1.1 (SimpleLocalProcessSpawner, DummyAuthenticator, SQLite) with configurable-http-proxy "
+        "5.3; Commonroom from this commit (local spawner with os_accounts = \"never\", native accounts, SQLite). "
+        "Both run servers as the hub's own user, JupyterLab single-user servers, ports on 127.0.0.1.",
+        "- CR/JH below 1 means Commonroom takes less (time, memory) — except for req/s rows and the success "
+        "rate, where above 1 means Commonroom does more.", "",
+    ])  # fmt: skip
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--short", action="store_true", help="small sizes, under 3 minutes (CI)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md", help="Markdown results file")
+    args = parser.parse_args(argv)
+    if absent := tools.missing_tools():
+        print(f"bench: missing {', '.join(absent)}; run bench/run, which installs them", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    workdir = Path(tempfile.mkdtemp(prefix="crbench-"))
+    workdir.chmod(0o755)
+    run = Run(SHORT if args.short else FULL, workdir, Processes(workdir))
+    hubs: list[Hub] = [CommonroomHub(workdir / "commonroom", run.processes), JupyterHubHub(workdir / "jupyterhub", run.processes)]
+    table = build_table(run)
+    began = time.monotonic()
+    try:
+        measure_hubs(run, table, hubs)
+        measure_proxies(run, table)
+    finally:
+        for hub in hubs:
+            hub.stop()
+        run.processes.stop_all()
+        kill_marked(str(workdir))
+    command = "bench/run --short" if args.short else "bench/run"
+    text = header(run, command, time.monotonic() - began) + table.markdown()
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    print(f"written to {args.output}")
+    shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""e. REST API: create 1,000 users in one request, list 5,000 users page by page, get one user.
+
+An endpoint a hub does not have (404/405) gives "n/a (endpoint missing)" rather than a failure."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from bench.context import Run
+from bench.figures import Figure, RowSpec, median_ms, missing, ms, pct_ms
+from bench.hubs import Hub
+
+PAGINATION = "application/jupyterhub-pagination+json"
+PAGE = 200
+
+
+def rows(run: Run) -> list[RowSpec]:
+    size = run.size
+    return [
+        RowSpec("api.create", f"POST /users: create {size.create_users:,} users in one request", "ms"),
+        RowSpec("api.list", f"GET /users: list {size.list_users:,} users, {PAGE} a page", "ms"),
+        RowSpec("api.get.p50", "GET /users/NAME, p50", "ms"),
+        RowSpec("api.get.p99", "GET /users/NAME, p99", "ms"),
+    ]
+
+
+def measure(run: Run, hub: Hub) -> dict[str, Figure]:
+    size = run.size
+    with hub.api() as api:
+        names = [f"api-{i:05d}" for i in range(size.create_users)]
+        figures = {"api.create": _create(api, names)}
+        if figures["api.create"].value is None:
+            hub.add_users(names)
+        hub.add_users(f"fill-{i:05d}" for i in range(size.list_users))
+        figures["api.list"] = _list(api, size.list_users)
+        figures.update(_get(api, names[len(names) // 2], size.get_samples))
+    return figures
+
+
+def _absent(response: httpx.Response, what: str) -> Figure | None:
+    if response.status_code in (404, 405):
+        return missing(f"endpoint missing: {what} answered {response.status_code}")
+    return None
+
+
+def _create(api: httpx.Client, names: list[str]) -> Figure:
+    began = time.monotonic()
+    response = api.post("/users", json={"usernames": names})
+    elapsed = time.monotonic() - began
+    if (absent := _absent(response, "POST /hub/api/users")) is not None:
+        return absent
+    if response.status_code != 201 or len(response.json()) != len(names):
+        return missing(f"POST /hub/api/users answered {response.status_code}: {response.text[:80]}")
+    return Figure(ms(elapsed))
+
+
+def _list(api: httpx.Client, wanted: int) -> Figure:
+    """Follow the pagination the hub offers (the _pagination.next it returns, or offset by page length)."""
+    seen: set[str] = set()
+    offset = 0
+    began = time.monotonic()
+    for _ in range(wanted // PAGE + 5):
+        response = api.get("/users", params={"offset": offset, "limit": PAGE}, headers={"Accept": PAGINATION})
+        if (absent := _absent(response, "GET /hub/api/users")) is not None:
+            return absent
+        if response.status_code != 200:
+            return missing(f"GET /hub/api/users answered {response.status_code}: {response.text[:80]}")
+        body = response.json()
+        page = body["items"] if isinstance(body, dict) else body
+        seen.update(user["name"] for user in page)
+        following = body.get("_pagination", {}).get("next") if isinstance(body, dict) else None
+        offset = following["offset"] if following else offset + len(page)
+        if len(seen) >= wanted or not page or (isinstance(body, dict) and not following):
+            break
+    elapsed = time.monotonic() - began
+    if len(seen) < wanted:
+        return missing(f"paging reached only {len(seen):,} distinct users")
+    return Figure(ms(elapsed))
+
+
+def _get(api: httpx.Client, name: str, samples: int) -> dict[str, Figure]:
+    times = []
+    for attempt in range(samples + 5):
+        began = time.monotonic()
+        response = api.get(f"/users/{name}")
+        if response.status_code != 200:
+            return dict.fromkeys(("api.get.p50", "api.get.p99"), missing(f"answered {response.status_code}"))
+        if attempt >= 5:
+            times.append(time.monotonic() - began)
+    return {"api.get.p50": median_ms(times), "api.get.p99": pct_ms(times, 99)}
