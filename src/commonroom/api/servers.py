@@ -165,8 +165,9 @@ async def create_named(name: str, server: str, request: Request, hub: HubDep, ca
     require(caller, "start:servers", _target(name, server))
     await find_user(db, name)
     _options(await _json_object(request))
-    row = await _managed(hub.servers.create(name, server))
-    return server_model(await _row(db, row.user.name, row.name), hub.config.hub.base_url)
+    await _managed(hub.servers.create(name, server))
+    db.expire_all()
+    return server_model(await _row(db, name, server), hub.config.hub.base_url)
 
 
 @router.post("/users/{name}/servers/{server}", status_code=201)
