@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commonroom import urls
+from commonroom.auth.encryption import decrypt_json
 from commonroom.auth.scopes import Access
 from commonroom.db.models import Server, User
 from commonroom.timeutil import isoformat
@@ -37,7 +38,10 @@ def _granted(caller: Caller, scope: str, user: User) -> bool:
     return caller.check(scope, user_target(user)) is Access.GRANTED
 
 
-def user_model(caller: Caller, user: User, base_url: str, include_stopped: bool = False) -> dict[str, Any]:
+def user_model(
+    caller: Caller, user: User, base_url: str, include_stopped: bool = False, auth_state_key: str | None = None
+) -> dict[str, Any]:
+    """auth_state_key: given (the hub's encryption key) on the single-user model only, as in JupyterHub."""
     model: dict[str, Any] = {"kind": "user", "name": user.name}
     default = next((s for s in user.servers if s.name == ""), None)
     if _granted(caller, "read:users", user) or _granted(caller, "read:users:name", user):
@@ -58,4 +62,6 @@ def user_model(caller: Caller, user: User, base_url: str, include_stopped: bool 
         state = _granted(caller, "admin:server_state", user)
         active = [s for s in user.servers if include_stopped or s.target is not None or s.pending is not None]
         model["servers"] = {s.name: server_model(s, base_url, state) for s in active}
+    if auth_state_key is not None and _granted(caller, "admin:auth_state", user):
+        model["auth_state"] = decrypt_json(auth_state_key, user.auth_state) or None
     return model

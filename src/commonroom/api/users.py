@@ -94,7 +94,7 @@ async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -
 @router.get("/users/{name}")
 async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
     require(caller, READERS, Target(user=name))
-    return user_model(caller, await find_user(db, name), hub.config.hub.base_url)
+    return user_model(caller, await find_user(db, name), hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key)
 
 
 @router.post("/users/{name}", status_code=201)

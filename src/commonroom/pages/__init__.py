@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from commonroom.pages import admin, home, login
+from commonroom.pages import admin, home, login, oidc_login
 
 router = APIRouter()
-for module in (login, home, admin):
+for module in (login, oidc_login, home, admin):
     router.include_router(module.router)

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from commonroom.api.deps import DB
 from commonroom.auth import signin, throttle
-from commonroom.auth.base import AuthenticationError
+from commonroom.auth.base import AuthenticationError, RedirectAuthenticator
 from commonroom.auth.names import normalize
 from commonroom.auth.native import NativeAuthenticator, SignupError
 from commonroom.auth.secrets import hash_secret
@@ -33,7 +33,7 @@ def _client_address(request: Request) -> str:
     return peer
 
 
-async def _sign_in_response(request: Request, db: DB, user: User, next_url: str | None) -> Response:
+async def sign_in_response(request: Request, db: DB, user: User, next_url: str | None) -> Response:
     hub = hub_of(request)
     response = RedirectResponse(safe_next(request, next_url), status_code=302)
     secure = hub.config.hub.public_url.startswith("https://")
@@ -45,7 +45,10 @@ async def _sign_in_response(request: Request, db: DB, user: User, next_url: str 
 async def login_page(request: Request, db: DB) -> Response:
     if await from_cookie(db, request):
         return RedirectResponse(safe_next(request, request.query_params.get("next")), status_code=302)
-    return render(request, "login.html", next=request.query_params.get("next", ""), signup=True)
+    authenticator = hub_of(request).authenticator
+    if isinstance(authenticator, RedirectAuthenticator):
+        return render(request, "login.html", next=request.query_params.get("next", ""), provider=authenticator.display_name)
+    return render(request, "login.html", next=request.query_params.get("next", ""), signup=_native(request) is not None)
 
 
 @router.post("/login")
@@ -57,7 +60,8 @@ async def login_submit(request: Request, db: DB) -> Response:
 
     def refuse(message: str, status: int) -> Response:
         log.warning("sign-in refused for %r from %s: %s", name, address, message)
-        return render(request, "login.html", status=status, error=message, username=name, next=next_url, signup=True)
+        return render(request, "login.html", status=status, error=message, username=name, next=next_url,
+                      signup=_native(request) is not None)  # fmt: skip
 
     until = await throttle.locked_until(db, name, address)
     if until is not None:
@@ -72,7 +76,7 @@ async def login_submit(request: Request, db: DB) -> Response:
         await db.commit()
         return refuse(str(exc), 403)
     await throttle.record_success(db, identity.name)
-    return await _sign_in_response(request, db, user, next_url)
+    return await sign_in_response(request, db, user, next_url)
 
 
 @router.get("/logout")
@@ -110,7 +114,7 @@ async def signup_submit(request: Request, db: DB) -> Response:
     await db.commit()
     log.info("new sign-up: %s (approved: %s)", user.name, user.approved)
     if user.approved:
-        return await _sign_in_response(request, db, user, None)
+        return await sign_in_response(request, db, user, None)
     return render(request, "signup_done.html", username=user.name)
 
 
@@ -157,4 +161,4 @@ async def first_admin_submit(secret: str, request: Request, db: DB) -> Response:
         return render(request, "signup.html", status=400, error=str(exc), username=name, first_admin=True, action=action)
     await db.commit()
     log.info("first administrator created: %s", user.name)
-    return await _sign_in_response(request, db, user, hub_url(request, "admin"))
+    return await sign_in_response(request, db, user, hub_url(request, "admin"))

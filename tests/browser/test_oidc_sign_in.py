@@ -1,0 +1,83 @@
+"""Sign-in through a real OpenID provider (npm oidc-provider) in headless Chromium: the code flow with PKCE,
+group-based admin, a person outside the allowed groups refused with a page that says why, a replayed callback
+refused, and the encrypted auth state shown only to holders of admin:auth_state."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.support.hubprocess import HubProcess
+from tests.support.oidc_provider import OIDCProvider, available
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not available(), reason="oidc-provider is not installed")]
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[OIDCProvider]:
+    op = OIDCProvider()
+    yield op
+    op.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, provider: OIDCProvider) -> Iterator[HubProcess]:
+    config = (
+        '[auth]\nauthenticator = "oidc"\nallowed_groups = ["researchers"]\nadmin_groups = ["hubadmins"]\n'
+        'auth_state_env = {"OIDC_ACCESS_TOKEN" = "access_token"}\n'
+        f'[auth.oidc]\nissuer = "{provider.issuer}"\nclient_id = "hub"\nclient_secret = "hub-secret"\n'
+        'scopes = ["openid", "profile", "email", "groups"]\n'
+    )
+    process = HubProcess(tmp_path_factory.mktemp("oidc"), extra_config=config)
+    provider.start([process.url("hub/oauth_callback")])
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def provider_sign_in(page: Page, hub: HubProcess, name: str) -> None:
+    page.goto(hub.url("hub/login"))
+    page.click("#provider-login")
+    page.fill("#op-username", name)
+    page.fill("#op-password", f"{name}pw")
+    page.click("#op-submit")
+
+
+def test_admin_group_member_signs_in_and_is_admin(page: Page, hub: HubProcess) -> None:
+    callbacks: list[str] = []
+    page.on("request", lambda r: callbacks.append(r.url) if "/hub/oauth_callback" in r.url else None)
+    provider_sign_in(page, hub, "alice")
+    expect(page).to_have_url(hub.url("hub/home"))
+    page.goto(hub.url("hub/admin"))
+    expect(page.locator("tr[data-user=alice]")).to_contain_text("admin")
+
+    page.goto(callbacks[0])
+    expect(page.locator(".error")).to_contain_text("expired or was already used")
+
+
+def test_member_of_allowed_group_is_not_admin_and_auth_state_is_encrypted(page: Page, hub: HubProcess) -> None:
+    provider_sign_in(page, hub, "bob")
+    expect(page).to_have_url(hub.url("hub/home"))
+    page.goto(hub.url("hub/admin"))
+    expect(page.locator("#error-message")).to_contain_text("Only administrators")
+    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
+        (stored,) = db.execute("SELECT auth_state FROM users WHERE name = 'bob'").fetchone()
+    assert stored and "access_token" not in stored and stored.startswith("gAAAA"), "auth state is Fernet-encrypted"
+
+    admin = hub.api(hub.token_for("alice")).get("/users/bob").json()
+    assert admin["auth_state"]["access_token"] and admin["auth_state"]["claims"]["groups"] == ["researchers"]
+    own = hub.api(hub.token_for("bob")).get("/users/bob").json()
+    assert "auth_state" not in own
+
+
+def test_person_outside_allowed_groups_is_refused_with_a_reason(page: Page, hub: HubProcess) -> None:
+    provider_sign_in(page, hub, "carol")
+    expect(page.locator(".error")).to_contain_text("not on this hub's list of people who may sign in")
+    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM users WHERE name = 'carol'").fetchone() == (0,)
+    assert "sign-in through OpenID Connect refused: Your account is not on this hub's list" in hub.log_text()
