@@ -73,6 +73,8 @@ def _add_error_handlers(app: FastAPI, api_prefix: str) -> None:
     async def invalid_request(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
         first = exc.errors()[0]
+        if first.get("type") == "json_invalid":
+            return error_response(400, "Invalid JSON in body of request")
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error_response(400, f"Invalid request: {where}: {first.get('msg')}")
 
