@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages, urls
+from commonroom.api import openapi
 from commonroom.hub import Hub
 from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
 from commonroom.web.errors import APIError, error_response, handle_api_error
@@ -55,6 +56,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(pages.router, prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     _add_error_handlers(app, f"{prefix}/api")
+    openapi.install(app, f"{prefix}/api")
     _add_redirects(app, base, route_base)
     app.add_middleware(VersionHeader)
     return app

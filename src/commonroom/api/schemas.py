@@ -1,0 +1,125 @@
+"""The API's reply shapes, for the OpenAPI document only (handlers build plain dicts whose fields depend on
+the caller's scopes, so every field but kind and name is optional here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Error(BaseModel):
+    """Every error: the HTTP status again and what went wrong, with what to do next."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: int
+    message: str
+
+
+class ServerModel(Loose):
+    name: str
+    display_name: str | None = None
+    full_name: str | None = None
+    ready: bool
+    pending: str | None = Field(None, description="spawn, stop, check, rename or null")
+    stopped: bool
+    url: str
+    progress_url: str
+    full_url: str | None = None
+    full_progress_url: str | None = None
+    started: str | None = None
+    last_activity: str | None = None
+    user_options: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
+
+
+class UserModel(Loose):
+    kind: str
+    name: str
+    admin: bool | None = None
+    roles: list[str] | None = None
+    groups: list[str] | None = None
+    server: str | None = None
+    pending: str | None = None
+    created: str | None = None
+    last_activity: str | None = None
+    user_info: dict[str, Any] | None = None
+    auth_state: dict[str, Any] | None = None
+    servers: dict[str, ServerModel] | None = None
+
+
+class Identity(UserModel):
+    scopes: list[str]
+    token_id: str | None = None
+    session_id: str | None = None
+
+
+class NextPage(BaseModel):
+    offset: int
+    limit: int
+    url: str
+
+
+class Pagination(BaseModel):
+    offset: int
+    limit: int
+    total: int
+    next: NextPage | None = None
+
+
+class UserPage(BaseModel):
+    items: list[UserModel]
+    pagination: Pagination = Field(alias="_pagination")
+
+
+class TokenModel(Loose):
+    kind: str
+    id: str = Field(description='"a" and the number, e.g. a42')
+    user: str
+    roles: list[str]
+    scopes: list[str]
+    note: str | None = None
+    created: str | None = None
+    last_activity: str | None = None
+    expires_at: str | None = None
+    session_id: str | None = None
+    oauth_client: str | None = None
+
+
+class NewToken(TokenModel):
+    token: str = Field(description="The token itself; shown only now.")
+
+
+class TokenList(BaseModel):
+    api_tokens: list[TokenModel]
+
+
+class Route(BaseModel):
+    routespec: str
+    target: str | None = None
+    data: dict[str, Any]
+
+
+class RoutePage(BaseModel):
+    items: dict[str, Route]
+    pagination: Pagination = Field(alias="_pagination")
+
+
+class Version(Loose):
+    version: str
+
+
+class HubInfo(Loose):
+    version: str
+    python: str
+    sys_executable: str
+    spawner: dict[str, str]
+    authenticator: dict[str, str]
+
+
+class Message(BaseModel):
+    message: str
