@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from commonroom.pages import admin, home, login, oidc_login
+from commonroom.pages import admin, home, login, mfa, oidc_login
 
 router = APIRouter()
-for module in (login, oidc_login, home, admin):
+for module in (login, oidc_login, mfa, home, admin):
     router.include_router(module.router)

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from commonroom.api.deps import DB
+from commonroom.auth import mfa
 from commonroom.auth.scopes import Access
 from commonroom.db.models import User
 from commonroom.pages.render import checked_form, hub_url, render, signed_in
@@ -17,7 +18,7 @@ from commonroom.pages.render import checked_form, hub_url, render, signed_in
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-ACTIONS = ("approve", "grant-admin", "remove-admin")
+ACTIONS = ("approve", "grant-admin", "remove-admin", "reset-mfa")
 
 
 @router.get("/admin")
@@ -42,6 +43,8 @@ async def admin_action(name: str, action: str, request: Request, db: DB) -> Resp
         return RedirectResponse(hub_url(request, "admin?notice=You+cannot+remove+your+own+admin+rights."), status_code=302)
     if action == "approve":
         user.approved = True
+    elif action == "reset-mfa":
+        await mfa.reset(db, user)
     else:
         user.admin = action == "grant-admin"
     await db.commit()

@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from commonroom.api.deps import DB
-from commonroom.auth import signin, throttle
+from commonroom.auth import mfa, signin, throttle
 from commonroom.auth.base import AuthenticationError, RedirectAuthenticator
 from commonroom.auth.names import normalize
 from commonroom.auth.native import NativeAuthenticator, SignupError
 from commonroom.auth.secrets import hash_secret
 from commonroom.db.models import OneTimeLink, User
+from commonroom.pages.mfa import start_second_step
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, safe_next
 from commonroom.timeutil import utcnow
 from commonroom.web.identity import close_session, from_cookie, open_session
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The person's address: the proxy's X-Forwarded-For when it comes through the proxy on loopback."""
     peer = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
@@ -55,7 +56,7 @@ async def login_page(request: Request, db: DB) -> Response:
 async def login_submit(request: Request, db: DB) -> Response:
     hub = hub_of(request)
     form = await checked_form(request)
-    name, address = normalize(form.get("username", "")), _client_address(request)
+    name, address = normalize(form.get("username", "")), client_address(request)
     next_url = form.get("next")
 
     def refuse(message: str, status: int) -> Response:
@@ -75,6 +76,8 @@ async def login_submit(request: Request, db: DB) -> Response:
         await throttle.record_failure(db, hub.config.auth.throttle, name, address)
         await db.commit()
         return refuse(str(exc), 403)
+    if mfa.stage(user, hub.config.auth) is not None:
+        return await start_second_step(request, db, user, next_url)
     await throttle.record_success(db, identity.name)
     return await sign_in_response(request, db, user, next_url)
 
