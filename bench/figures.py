@@ -22,6 +22,7 @@ class RowSpec:
     key: str
     label: str
     unit: str
+    note: str = ""
 
 
 def missing(why: str) -> Figure:

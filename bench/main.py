@@ -6,6 +6,7 @@ Every process started here is stopped at the end, also after a failure or Ctrl-C
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import shutil
 import signal
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
-
-import psutil
 
 from bench import tools
 from bench.context import FULL, SHORT, Run
@@ -117,8 +116,7 @@ def header(run: Run, command: str, seconds: float) -> str:
         "# Commonroom vs JupyterHub: benchmark results", "",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; command: `{command}` ({run.size.label} run, "
         f"{seconds / 60:.1f} min)",
-        f"- machine: {platform.node()}, {psutil.cpu_count()} cores ({cpu}), "
-        f"{psutil.virtual_memory().total / 2**30:.0f} GiB, {platform.platform()}",
+        f"- machine: {platform.node()}, {os.cpu_count()} cores ({cpu}), {_memory_gib():.0f} GiB, {platform.platform()}",
         "- **shared and noisy**: other engineers' builds and tests ran on the same 2 cores during the run; "
         "treat differences under ~1.5x as noise",
         "- JupyterHub 6.1.1 (SimpleLocalProcessSpawner, DummyAuthenticator, SQLite) with configurable-http-proxy "
@@ -127,6 +125,11 @@ def header(run: Run, command: str, seconds: float) -> str:
         "- CR/JH below 1 means Commonroom takes less (time, memory) — except for req/s rows and the success "
         "rate, where above 1 means Commonroom does more.", "",
     ])  # fmt: skip
+
+
+def _memory_gib() -> float:
+    meminfo = Path("/proc/meminfo").read_text().split()
+    return int(meminfo[meminfo.index("MemTotal:") + 1]) / 2**20
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import psutil
-
 
 class Processes:
     def __init__(self, log_dir: Path) -> None:
@@ -55,19 +53,26 @@ def _signal_group(pid: int, sig: int) -> None:
         pass
 
 
-def processes_marked(*markers: str) -> list[psutil.Process]:
+def _pids() -> list[int]:
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != os.getpid()]
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name: [state, ppid, ...]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def processes_marked(*markers: str) -> list[int]:
     """Live processes whose command line and environment together mention every marker (a scratch directory,
     JUPYTERHUB_USER=name ...)."""
     found = []
     needles = [marker.encode() for marker in markers]
-    for proc in psutil.process_iter():
-        if proc.pid == os.getpid():
-            continue
+    for pid in _pids():
         try:
-            blob = Path(f"/proc/{proc.pid}/environ").read_bytes() + Path(f"/proc/{proc.pid}/cmdline").read_bytes()
-            if all(needle in blob for needle in needles) and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except (OSError, psutil.Error):
+            blob = Path(f"/proc/{pid}/environ").read_bytes() + Path(f"/proc/{pid}/cmdline").read_bytes()
+            if all(needle in blob for needle in needles) and _stat(pid)[0] != "Z":
+                found.append(pid)
+        except (OSError, IndexError):
             continue
     return found
 
@@ -75,26 +80,47 @@ def processes_marked(*markers: str) -> list[psutil.Process]:
 def kill_marked(marker: str) -> int:
     """SIGKILL every process marked by `marker` (what a hub left behind); how many there were."""
     leftovers = processes_marked(marker)
-    for proc in leftovers:
+    for pid in leftovers:
         try:
-            proc.kill()
-        except psutil.Error:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
-    psutil.wait_procs(leftovers, timeout=5)
     return len(leftovers)
 
 
-def rss_mib(pid: int, with_children: bool = False) -> float:
-    """Resident memory of a process (and, if asked, all its descendants) in MiB."""
-    proc = psutil.Process(pid)
-    procs = [proc, *proc.children(recursive=True)] if with_children else [proc]
-    total = 0
-    for each in procs:
+def children(pid: int) -> list[int]:
+    """Every descendant of pid."""
+    parents: dict[int, int] = {}
+    for each in _pids():
         try:
-            total += each.memory_info().rss
-        except psutil.Error:
-            pass
-    return total / 2**20
+            parents[each] = int(_stat(each)[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        kids = [child for child, parent in parents.items() if parent in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def rss_mib(*pids: int) -> float:
+    """Resident memory of these processes together, in MiB."""
+    total_kib = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    return total_kib / 1024
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.02) -> None:

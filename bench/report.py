@@ -47,6 +47,6 @@ class Table:
             lines.append("| --- | --- | --- | --- | --- |")
             for row in section.rows:
                 cells = [self.figure(row.key, side).text(row.unit) for side in SIDES]
-                lines.append(f"| {row.label} | {cells[0]} | {cells[1]} | {self.ratio(row.key)} | {self.notes.get(row.key, '')} |")
+                lines.append(f"| {row.label} | {cells[0]} | {cells[1]} | {self.ratio(row.key)} | {self.notes.get(row.key, row.note)} |")
             lines.append("")
         return "\n".join(lines)

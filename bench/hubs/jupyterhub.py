@@ -15,9 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
-import psutil
-
 from bench.hubs.base import PERSON_PASSWORD, Hub
+from bench.processes import children, command_line
 from bench.tools import BENCH_VENV, CHP, JUPYTERHUB, JUPYTERHUB_SINGLEUSER
 
 ADMIN_SCOPES = ["admin:users", "admin:servers", "tokens", "access:servers", "list:users", "proxy"]
@@ -81,13 +80,7 @@ class JupyterHubHub(Hub):
     def proxy_pid(self) -> int | None:
         if self.proc is None:
             return None
-        for child in psutil.Process(self.proc.pid).children(recursive=True):
-            try:
-                if any("configurable-http-proxy" in part for part in child.cmdline()):
-                    return child.pid
-            except psutil.Error:
-                continue
-        return None
+        return next((pid for pid in children(self.proc.pid) if "configurable-http-proxy" in command_line(pid)), None)
 
     def database(self) -> Path:
         return self.workdir / "jupyterhub.sqlite"

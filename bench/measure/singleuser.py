@@ -12,7 +12,7 @@ from bench import kernelws
 from bench.context import Run
 from bench.figures import Figure, RowSpec, missing, pct_ms
 from bench.hubs import Hub
-from bench.processes import processes_marked
+from bench.processes import processes_marked, rss_mib
 from bench.servers import start_server, stop_server, user_token
 
 OWNER = "kernel-owner"
@@ -52,10 +52,8 @@ def measure(run: Run, hub: Hub) -> dict[str, Figure]:
 
 
 def _server_rss(hub: Hub, name: str) -> Figure:
-    procs = processes_marked(str(hub.workdir), f"JUPYTERHUB_USER={name}\0")
-    if not procs:
-        return missing("server process not found")
-    return Figure(sum(p.memory_info().rss for p in procs) / 2**20)
+    pids = processes_marked(str(hub.workdir), f"JUPYTERHUB_USER={name}\0")
+    return Figure(rss_mib(*pids)) if pids else missing("server process not found")
 
 
 def _round_trips(hub: Hub, token: str, count: int) -> dict[str, Figure]:

@@ -8,7 +8,7 @@ import statistics
 import time
 
 from bench.context import Run
-from bench.figures import Figure, RowSpec, ms
+from bench.figures import Figure, RowSpec, missing, ms
 from bench.hubs import Hub
 from bench.servers import start_server, stop_server
 
@@ -42,15 +42,22 @@ async def _measure(run: Run, hub: Hub) -> dict[str, Figure]:
             stops.append(await stop_server(api, SOLO))
         group = users(run)[1:]
         began = time.monotonic()
-        each = await asyncio.gather(*(start_server(api, name) for name in group))
+        each = await asyncio.gather(*(start_server(api, name) for name in group), return_exceptions=True)
         all_started = time.monotonic() - began
         began = time.monotonic()
-        await asyncio.gather(*(stop_server(api, name) for name in group))
+        stopped = await asyncio.gather(*(stop_server(api, name) for name in group), return_exceptions=True)
         all_stopped = time.monotonic() - began
-    return {
-        "spawn.one": Figure(statistics.median(starts)),
-        "stop.one": Figure(ms(statistics.median(stops))),
-        "spawn.many": Figure(all_started),
-        "spawn.many.p50": Figure(statistics.median(each)),
-        "stop.many": Figure(ms(all_stopped)),
-    }
+    figures = {"spawn.one": Figure(statistics.median(starts)), "stop.one": Figure(ms(statistics.median(stops)))}
+    started_ok = [seconds for seconds in each if isinstance(seconds, float)]
+    if len(started_ok) == len(group):
+        figures.update({"spawn.many": Figure(all_started), "spawn.many.p50": Figure(statistics.median(started_ok))})
+    else:
+        figures.update(dict.fromkeys(("spawn.many", "spawn.many.p50"), _failed(each, len(group), "started")))
+    stops_ok = all(isinstance(seconds, float) for seconds in stopped)
+    figures["stop.many"] = Figure(ms(all_stopped)) if stops_ok else _failed(stopped, len(group), "stopped")
+    return figures
+
+
+def _failed(results: list[float | BaseException], total: int, what: str) -> Figure:
+    errors = [r for r in results if isinstance(r, BaseException)]
+    return missing(f"{len(errors)} of {total} not {what}: {type(errors[0]).__name__}: {str(errors[0])[:100]}")
