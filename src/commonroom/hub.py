@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commonroom import secretfiles
+from commonroom.auth import signin
 from commonroom.auth.base import Authenticator, load_authenticator_class
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
@@ -76,7 +77,11 @@ class Hub:
         self.spawner_class = load_spawner_class(self.config.spawner.kind)
         self.proxy = ProxyClient(self.config.proxy.api_url, self.secrets.proxy_token)
         self.servers = ServerManager(self.config, self.sessions, self.proxy, self._make_spawner)
+        self.servers.auth_env = self._auth_env
         self._loops: list[asyncio.Task[None]] = []
+
+    async def _auth_env(self, db: AsyncSession, user: User) -> dict[str, str]:
+        return await signin.spawn_env(db, user, self.authenticator, self.config.auth, self.secrets.encryption_key)
 
     def _make_spawner(self, spec: ServerSpec, state: dict[str, Any]) -> Spawner:
         return self.spawner_class(self.config.spawner, spec, state)

@@ -6,15 +6,20 @@ Every refusal is decided before anything is written, so a refused sign-in change
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth.access import admin_flag, check_allowed
-from commonroom.auth.base import AuthenticationError, Identity
-from commonroom.auth.encryption import encrypt_json
+from commonroom.auth.base import AuthenticationError, Authenticator, Identity, RedirectAuthenticator
+from commonroom.auth.encryption import DecryptionError, decrypt_json, encrypt_json
 from commonroom.auth.names import name_problem
 from commonroom.config.models import AuthConfig
 from commonroom.db.models import User
+from commonroom.servers.environment import auth_state_env
+
+log = logging.getLogger(__name__)
 
 AWAITING = "Your account is waiting for an administrator's approval. You can sign in once it is approved."
 
@@ -40,3 +45,24 @@ async def accept(db: AsyncSession, identity: Identity, config: AuthConfig, key: 
         user.auth_state = encrypt_json(key, identity.auth_state)
     await db.flush()
     return user
+
+
+async def spawn_env(db: AsyncSession, user: User, authenticator: Authenticator, config: AuthConfig, key: str) -> dict[str, str]:
+    """Environment for the person's server from their auth state, refreshed first when the authenticator can.
+
+    A failed refresh is logged and the stored tokens are used as they are: the server still starts."""
+    try:
+        state = decrypt_json(key, user.auth_state)
+    except DecryptionError:
+        log.error("auth state of %s cannot be decrypted: was data_dir/encryption_key replaced?", user.name)
+        return {}
+    if state and isinstance(authenticator, RedirectAuthenticator):
+        try:
+            fresh = await authenticator.refresh(state)
+        except AuthenticationError as exc:
+            log.warning("refreshing the tokens of %s before a spawn failed: %s", user.name, exc)
+            fresh = None
+        if fresh is not None:
+            state = dict(fresh)
+            user.auth_state = encrypt_json(key, state)
+    return auth_state_env(config.auth_state_env, state)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from commonroom import urls
@@ -58,4 +60,16 @@ def server_env(config: Config, user: str, server: str, api_token: str) -> dict[s
     if config.hub.public_url:
         env["JUPYTERHUB_PUBLIC_URL"] = config.hub.public_url
         env["JUPYTERHUB_PUBLIC_HUB_URL"] = config.hub.public_url.rstrip("/") + urls.hub_path(config.hub.base_url)
+    return env
+
+
+def auth_state_env(mapping: Mapping[str, str], auth_state: Mapping[str, Any]) -> dict[str, str]:
+    """Variables from the person's auth state, per auth.auth_state_env (VARIABLE = key); a key not at the top
+    is looked up among the provider's claims. Lists and tables become JSON; missing keys are left out."""
+    claims = auth_state.get("claims")
+    env = {}
+    for variable, key in mapping.items():
+        value = auth_state.get(key, claims.get(key) if isinstance(claims, dict) else None)
+        if value is not None:
+            env[variable] = value if isinstance(value, str) else json.dumps(value)
     return env

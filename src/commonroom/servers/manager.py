@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,8 @@ class ServerManager:
         self.proxy = proxy
         self.spawner_factory = spawner_factory
         self.live: dict[Key, Running] = {}
+        # Extra environment from the person's sign-in (auth_state_env), set by the hub; may refresh tokens.
+        self.auth_env: Callable[[AsyncSession, User], Awaitable[dict[str, str]]] | None = None
         self.http = httpx.AsyncClient(follow_redirects=False)
 
     def prefix(self, user: str, server: str) -> str:
@@ -113,8 +115,9 @@ class ServerManager:
             row.user_options = options or {}
             row.state = {}
             token = await self._issue_server_credentials(db, user, row)
+            extra = await self.auth_env(db, user) if self.auth_env else {}
             await db.commit()
-        env = server_env(self.config, user_name, server_name, token)
+        env = {**extra, **server_env(self.config, user_name, server_name, token)}
         spawner = self.spawner_factory(self.spec(user_name, server_name, env, options), {})
         running = Running(spawner, ProgressLog())
         self.live[(user_name, server_name)] = running
