@@ -14,10 +14,10 @@ from commonroom.api.deps import DB, CallerDep, find_user, require
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth import tokens
 from commonroom.auth.scopes import Target
-from commonroom.db.models import APIToken
+from commonroom.db.models import APIToken, User
 from commonroom.timeutil import isoformat, utcnow
 from commonroom.web.errors import APIError
-from commonroom.web.identity import owner_scopes
+from commonroom.web.identity import Caller, owner_scopes
 
 router = APIRouter()
 
@@ -45,30 +45,33 @@ def token_model(row: APIToken) -> dict[str, Any]:
     }
 
 
+def grantable(caller: Caller, user: User, wanted: list[str]) -> list[str]:
+    """The scopes to store for a new token of `user`; 400 when one is unknown or beyond what the caller and
+    the owner both hold (a token never holds more than its owner, nor more than the token that made it)."""
+    try:
+        for scope in wanted:
+            if scope != "inherit":
+                scope_rules.validate(scope)
+        expanded = scope_rules.expand([s for s in wanted if s != "inherit"], user.name)
+    except scope_rules.ScopeError as exc:
+        raise APIError(400, str(exc)) from None
+    beyond = expanded - scope_rules.intersect(expanded, caller.scopes & owner_scopes(user))
+    if beyond or ("inherit" in wanted and caller.via == "token" and caller.token and "inherit" not in caller.token.scopes):
+        raise APIError(400, f"Not assigning requested scopes {sorted(beyond) or ['inherit']}: you do not hold them.")
+    return wanted
+
+
 @router.post("/users/{name}/tokens", status_code=201)
 async def create_token(name: str, body: TokenRequest, caller: CallerDep, db: DB) -> JSONResponse:
     require(caller, "tokens", Target(user=name))
     user = await find_user(db, name)
-    wanted = body.scopes if body.scopes is not None else ["inherit"]
-    try:
-        expanded = scope_rules.expand([s for s in wanted if s != "inherit"], user.name)
-    except scope_rules.ScopeError as exc:
-        raise APIError(400, str(exc)) from None
-    for scope in wanted:
-        if scope != "inherit":
-            try:
-                scope_rules.validate(scope)
-            except scope_rules.ScopeError as exc:
-                raise APIError(400, str(exc)) from None
-    beyond = expanded - scope_rules.intersect(expanded, caller.scopes & owner_scopes(user))
-    if beyond or ("inherit" in wanted and caller.via == "token" and caller.token and "inherit" not in caller.token.scopes):
-        raise APIError(400, f"Not assigning requested scopes {sorted(beyond) or ['inherit']}: you do not hold them.")
+    wanted = grantable(caller, user, body.scopes if body.scopes is not None else ["inherit"])
     row, token = await tokens.issue(db, user, wanted, note=body.note, expires_in=body.expires_in)
     await db.commit()
     return JSONResponse({**token_model(row), "token": token}, status_code=201)
 
 
-async def _live_tokens(db: AsyncSession, user_id: int) -> list[APIToken]:
+async def live_tokens(db: AsyncSession, user_id: int) -> list[APIToken]:
     """The user's unexpired tokens; expired ones are deleted on the way (JupyterHub prunes them too)."""
     now = utcnow()
     await db.execute(delete(APIToken).where(APIToken.user_id == user_id, APIToken.expires_at <= now))
@@ -88,7 +91,7 @@ async def _token(db: AsyncSession, user_id: int, token_id: str) -> APIToken:
 async def list_tokens(name: str, caller: CallerDep, db: DB) -> dict[str, list[dict[str, Any]]]:
     require(caller, "read:tokens", Target(user=name))
     user = await find_user(db, name)
-    return {"api_tokens": [token_model(row) for row in await _live_tokens(db, user.id)]}
+    return {"api_tokens": [token_model(row) for row in await live_tokens(db, user.id)]}
 
 
 @router.get("/users/{name}/tokens/{token_id}")
