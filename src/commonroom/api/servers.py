@@ -78,7 +78,10 @@ async def _row(db: DB, name: str, server: str) -> Server:
 
 async def _start(hub: HubDep, name: str, server: str, request: Request) -> Response:
     options = _options(await _json_object(request))
+    under_way = hub.servers.live.get((name, server))
     task = await _managed(hub.servers.start(name, server, options))
+    if under_way is not None and under_way.task is task:
+        return Response(status_code=202, media_type="text/plain")  # a spawn already pending: JupyterHub's 202
     done, _ = await asyncio.wait({task}, timeout=SLOW_ACTION_SECONDS)
     if not done:
         return Response(status_code=202, media_type="text/plain")

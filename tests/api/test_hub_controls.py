@@ -1,0 +1,60 @@
+"""Spawn throttling (429 + Retry-After), deleting a user with a server under way, and POST /shutdown, on a
+hub whose servers never answer (so a spawn stays pending for a few seconds) and one spawn at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.hubprocess import HubProcess, wait_for
+
+SPAWNER = '[spawner]\ncmd = ["sleep", "60"]\nhttp_timeout = 6\n'
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    workdir = tmp_path_factory.mktemp("controls")
+    process = HubProcess(workdir, extra_config=SPAWNER)
+    config = process.config_path.read_text()
+    process.config_path.write_text(config.replace("[hub]\n", "[hub]\nconcurrent_spawn_limit = 1\n", 1))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _start_in_background(api: httpx.Client, name: str) -> threading.Thread:
+    thread = threading.Thread(target=lambda: api.post(f"/users/{name}/server"), daemon=True)
+    thread.start()
+    return thread
+
+
+def test_spawn_limit_answers_429_with_retry_after(hub: HubProcess, admin: str) -> None:
+    with hub.api(admin) as api:
+        api.post("/users", json={"usernames": ["slow-sam", "late-lou"]})
+        first = _start_in_background(api, "slow-sam")
+        wait_for(lambda: api.get("/users/slow-sam").json()["pending"] == "spawn", 10, "slow-sam's spawn to be pending")
+        again = api.post("/users/slow-sam/server", timeout=30)
+        assert again.status_code == 202  # a spawn already under way: JupyterHub answers 202 at once
+        refused = api.post("/users/late-lou/server")
+        assert refused.status_code == 429, refused.text
+        assert 30 <= int(refused.headers["retry-after"]) <= 60
+        assert refused.json()["status"] == 429 and "try again" in refused.json()["message"]
+        assert api.get("/users/late-lou").json()["servers"] == {}
+        # Deleting a user stops (here: cancels) their server first.
+        assert api.delete("/users/slow-sam").status_code == 204
+        assert api.get("/users/slow-sam").status_code == 404
+        first.join(timeout=30)
+
+
+def test_shutdown_stops_the_hub_and_proxy(hub: HubProcess, admin: str) -> None:
+    with hub.api(admin) as api:
+        reply = api.post("/shutdown", json={"servers": True, "proxy": True})
+        assert reply.status_code == 202 and reply.json() == {"message": "Shutting down Hub"}
+    assert hub.proc is not None
+    hub.proc.wait(timeout=30)
+    wait_for(lambda: not hub.processes_of_this_hub(), 20, "the proxy and servers to end")
