@@ -5,12 +5,13 @@ refused, and the encrypted auth state shown only to holders of admin:auth_state.
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, wait_for
 from tests.support.oidc_provider import OIDCProvider, available
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not available(), reason="oidc-provider is not installed")]
@@ -81,3 +82,17 @@ def test_person_outside_allowed_groups_is_refused_with_a_reason(page: Page, hub:
     with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
         assert db.execute("SELECT count(*) FROM users WHERE name = 'carol'").fetchone() == (0,)
     assert "sign-in through OpenID Connect refused: Your account is not on this hub's list" in hub.log_text()
+
+
+def test_auth_state_reaches_the_server_as_environment(hub: HubProcess) -> None:
+    """bob signed in above; his server gets his access token as OIDC_ACCESS_TOKEN (auth.auth_state_env)."""
+    admin = hub.api(hub.token_for("alice"))
+    expected = admin.get("/users/bob").json()["auth_state"]["access_token"]
+    with hub.api(hub.token_for("bob")) as api:
+        assert api.post("/users/bob/server").status_code in (201, 202)
+        wait_for(lambda: api.get("/users/bob").json().get("server"), 90, "bob's server to be ready", 0.2)
+        pid = next(s["pid"] for s in hub.server_states() if s.get("pid"))
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert f"OIDC_ACCESS_TOKEN={expected}".encode() in environ
+        assert api.delete("/users/bob/server").status_code in (202, 204)
+        wait_for(lambda: not api.get("/users/bob").json().get("pending"), 30, "bob's server to stop", 0.2)
