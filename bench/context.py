@@ -31,9 +31,9 @@ FULL = Size(
     people=20,
 )  # fmt: skip
 SHORT = Size(
-    label="short", many_users=2_000, cold_starts=1, create_users=200, list_users=1_000, get_samples=30,
-    spawn_cycles=1, spawn_at_once=3, ws_round_trips=30, load_seconds=0.5, route_table=1_000, route_samples=30,
-    people=3,
+    label="short", many_users=1_000, cold_starts=1, create_users=100, list_users=1_000, get_samples=30,
+    spawn_cycles=1, spawn_at_once=2, ws_round_trips=30, load_seconds=0.5, route_table=1_000, route_samples=30,
+    people=2,
 )  # fmt: skip
 
 

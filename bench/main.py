@@ -14,7 +14,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
@@ -34,8 +35,8 @@ Measure = Callable[[Run, Hub], dict[str, Figure]]
 def build_table(run: Run) -> Table:
     many = f"{run.size.many_users:,}"
     return Table([
-        Section("a/f. Cold start and memory, empty database", startup.rows("0", "0")),
-        Section(f"a/f. Cold start and memory, {many} users in the database", startup.rows("many", many)),
+        Section("a/f. Cold start and memory, empty database", startup.rows("0", "0", run.size.cold_starts)),
+        Section(f"a/f. Cold start and memory, {many} users in the database", startup.rows("many", many, 1)),
         Section("b. Spawn and stop (REST API)", spawn.rows(run)),
         Section("d/f. Single-user server through the hub's proxy", singleuser.rows(run)),
         Section("e. REST API", api.rows(run)),
@@ -49,14 +50,29 @@ def _section(table: Table, title_start: str) -> Section:
     return next(s for s in table.sections if s.title.startswith(title_start))
 
 
-def _attempt(table: Table, section: Section, side: str, action: Callable[[], dict[str, Figure]]) -> None:
+@contextmanager
+def _timed(what: str) -> Iterator[None]:
+    """Say on the console how long each part of the run took."""
     began = time.monotonic()
     try:
-        table.put(side, action())
-    except Exception as exc:  # one failed measurement must not cost the others their rows
-        traceback.print_exc()
+        yield
+    finally:
+        print(f"bench: {what}: {time.monotonic() - began:.1f} s", flush=True)
+
+
+def _fail(table: Table, section: Section, sides: Sequence[str], exc: Exception) -> None:
+    """One failed measurement must not cost the others their rows: its rows say what went wrong."""
+    traceback.print_exc()
+    for side in sides:
         table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
-    print(f"  {section.title[:50]} / {side}: {time.monotonic() - began:.1f} s", flush=True)
+
+
+def _attempt(table: Table, section: Section, side: str, action: Callable[[], dict[str, Figure]]) -> None:
+    with _timed(f"{section.title[:40]} / {side}"):
+        try:
+            table.put(side, action())
+        except Exception as exc:
+            _fail(table, section, [side], exc)
 
 
 def _per_hub(run: Run, table: Table, hubs: list[Hub], title_start: str, measure: Measure, turn: int) -> None:
@@ -65,21 +81,21 @@ def _per_hub(run: Run, table: Table, hubs: list[Hub], title_start: str, measure:
         _attempt(table, section, hub.name, lambda hub=hub: measure(run, hub))  # type: ignore[misc]
 
 
-def _cold_start(run: Run, table: Table, hubs: list[Hub], population: str, title_start: str) -> None:
+def _cold_start(table: Table, hubs: list[Hub], population: str, repeats: int, title_start: str) -> None:
     section = _section(table, title_start)
-    try:
-        for side, figures in startup.cold_starts(hubs, population, run.size.cold_starts).items():
-            table.put(side, figures)
-    except Exception as exc:
-        traceback.print_exc()
-        for side in SIDES:
-            table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+    with _timed(f"cold starts, {population} users"):
+        try:
+            for side, figures in startup.cold_starts(hubs, population, repeats).items():
+                table.put(side, figures)
+        except Exception as exc:
+            _fail(table, section, SIDES, exc)
 
 
 def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
-    for hub in hubs:
-        hub.prepare()
-    _cold_start(run, table, hubs, "0", "a/f. Cold start and memory, empty")
+    with _timed("preparing both hubs' databases and tokens"):
+        for hub in hubs:
+            hub.prepare()
+    _cold_start(table, hubs, "0", run.size.cold_starts, "a/f. Cold start and memory, empty")
     for hub in hubs:
         hub.add_users([*spawn.users(run), *singleuser.users(run)])
         hub.add_users(people.users(run), password_users=True)
@@ -88,10 +104,12 @@ def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
     ]  # fmt: skip
     for turn, (title_start, measure) in enumerate(steps):
         _per_hub(run, table, hubs, title_start, measure, turn)
-    for hub in hubs:
-        hub.stop()
-        hub.add_users(f"many-{i:06d}" for i in range(max(0, run.size.many_users - hub.user_count())))
-    _cold_start(run, table, hubs, "many", f"a/f. Cold start and memory, {run.size.many_users:,}")
+    with _timed(f"filling both databases to {run.size.many_users:,} users"):
+        for hub in hubs:
+            hub.stop()
+            hub.add_users(f"many-{i:06d}" for i in range(max(0, run.size.many_users - hub.user_count())))
+    # One start each: with many users a start can take minutes, and the full run has to fit in ~15 minutes.
+    _cold_start(table, hubs, "many", 1, f"a/f. Cold start and memory, {run.size.many_users:,}")
     for hub in hubs:
         hub.stop()
 
@@ -99,15 +117,14 @@ def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
 def measure_proxies(run: Run, table: Table) -> None:
     for title_start, measure in (("c.", proxies.measure), ("g.", routes.measure)):
         section = _section(table, title_start)
-        try:
-            by_side, notes = measure(run)
-            for side, figures in by_side.items():
-                table.put(side, figures)
-            table.notes.update(notes)
-        except Exception as exc:
-            traceback.print_exc()
-            for side in SIDES:
-                table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
+        with _timed(section.title[:40]):
+            try:
+                by_side, notes = measure(run)
+                for side, figures in by_side.items():
+                    table.put(side, figures)
+                table.notes.update(notes)
+            except Exception as exc:
+                _fail(table, section, SIDES, exc)
 
 
 def header(run: Run, command: str, seconds: float) -> str:

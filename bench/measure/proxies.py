@@ -4,13 +4,18 @@ JupyterLab server, at concurrency 1 and 32. The same load straight to the backen
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from bench import standalone
 from bench.context import Run
 from bench.figures import Figure, RowSpec, ms, percentile
 from bench.httpload import LoadResult, load
 
 CONCURRENCY = (1, 32)
-TARGETS = {"trivial": ("trivial backend", "/trivial/ok"), "lab": ("JupyterLab server", f"{standalone.SINGLEUSER_PREFIX}api/status")}
+TARGETS = {
+    "trivial": ("trivial backend", "/trivial/ok"),
+    "lab": ("JupyterLab server", f"{standalone.SINGLEUSER_PREFIX}api/status"),
+}
 Figures = dict[str, dict[str, Figure]]
 
 
@@ -51,21 +56,22 @@ def _figure_text(result: LoadResult, what: str) -> str:
 
 
 def measure(run: Run) -> tuple[Figures, dict[str, str]]:
+    """Both proxies run at once; each case measures them one after the other, alternating which goes first."""
     figures: Figures = {}
     notes: dict[str, str] = {}
     seconds = run.size.load_seconds
-    with standalone.trivial_backend(run) as trivial_port, standalone.bare_jupyterlab(run) as lab_port:
-        ports = {"trivial": trivial_port, "lab": lab_port}
-        proxies = standalone.proxies()
-        for turn, proxy in enumerate(proxies):
-            with standalone.proxy_running(run, proxy), proxy.api() as api:
-                proxy.add_route(api, "/trivial", f"http://127.0.0.1:{trivial_port}")
-                proxy.add_route(api, standalone.SINGLEUSER_PREFIX.rstrip("/"), f"http://127.0.0.1:{lab_port}")
-                for key, (_, path) in TARGETS.items():
-                    for c in CONCURRENCY:
-                        base = f"proxy.{key}.c{c}"
-                        figures.setdefault(proxy.side, {}).update(_figures(base, load(proxy.port, path, c, seconds)))
-                        if turn == 0:
-                            direct = load(ports[key], path, c, seconds)
-                            notes.update({f"{base}.{w}": _note(direct, w.replace("rps", "req/s")) for w in ("p50", "p99", "rps")})
+    proxies = standalone.proxies()
+    with ExitStack() as stack:
+        ports = {"trivial": stack.enter_context(standalone.trivial_backend(run)), "lab": stack.enter_context(standalone.bare_jupyterlab(run))}
+        for proxy in proxies:
+            stack.enter_context(standalone.proxy_running(run, proxy))
+            with proxy.api() as api:
+                proxy.add_route(api, "/trivial", f"http://127.0.0.1:{ports['trivial']}")
+                proxy.add_route(api, standalone.SINGLEUSER_PREFIX.rstrip("/"), f"http://127.0.0.1:{ports['lab']}")
+        for turn, (key, c) in enumerate((key, c) for key in TARGETS for c in CONCURRENCY):
+            base, path = f"proxy.{key}.c{c}", TARGETS[key][1]
+            for proxy in proxies if turn % 2 == 0 else proxies[::-1]:
+                figures.setdefault(proxy.side, {}).update(_figures(base, load(proxy.port, path, c, seconds)))
+            direct = load(ports[key], path, c, seconds)
+            notes.update({f"{base}.{w}": _note(direct, w.replace("rps", "req/s")) for w in ("p50", "p99", "rps")})
     return figures, notes

@@ -16,7 +16,7 @@ from bench.processes import processes_marked, rss_mib
 from bench.servers import start_server, stop_server, user_token
 
 OWNER = "kernel-owner"
-IDLE_SECONDS = 3.0
+IDLE_SECONDS = 2.0
 
 
 def rows(run: Run) -> list[RowSpec]:

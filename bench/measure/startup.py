@@ -10,13 +10,13 @@ from bench.figures import Figure, RowSpec, missing
 from bench.hubs import Hub
 from bench.processes import rss_mib
 
-SETTLE_SECONDS = 2.0
+SETTLE_SECONDS = 1.0
 """Memory is read this long after the start, once start-up work has finished."""
 
 
-def rows(population: str, users: str) -> list[RowSpec]:
+def rows(population: str, users: str, repeats: int) -> list[RowSpec]:
     return [
-        RowSpec(f"start.{population}", f"cold start to API ready, {users} users", "s"),
+        RowSpec(f"start.{population}", f"cold start to API ready, {users} users (median of {repeats})", "s"),
         RowSpec(f"rss.hub.{population}", f"hub RSS after start, {users} users", "MiB"),
         RowSpec(f"rss.proxy.{population}", f"proxy RSS after start, {users} users", "MiB"),
     ]
