@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pyotp
@@ -13,20 +13,10 @@ from commonroom.auth import mfa, signin
 from commonroom.auth.base import AuthenticationError, Identity, RedirectAuthenticator
 from commonroom.auth.encryption import decrypt_json, decrypt_text
 from commonroom.config.models import AuthConfig, MFAConfig
-from commonroom.db.engine import make_engine, migrate, session_factory
 from commonroom.db.models import User
 from commonroom.servers.environment import auth_state_env
 
 KEY = "k"
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncSession]:
-    engine = make_engine("sqlite+aiosqlite:///:memory:")
-    await migrate(engine)
-    async with session_factory(engine)() as session:
-        yield session
-    await engine.dispose()
 
 
 def test_auth_state_env_maps_keys_and_claims() -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from commonroom.auth.base import AuthenticationError
 from commonroom.auth.encryption import decrypt_json
 from commonroom.auth.ldap import LDAPAuthenticator, fill_filter, user_dn
 from commonroom.config.models import AuthConfig, LDAPConfig
-from commonroom.db.engine import make_engine, migrate, session_factory
 from commonroom.db.models import User
 from tests.support.slapd import ADMIN_DN, ADMIN_PW, SUFFIX, Slapd, available
 
@@ -32,15 +30,6 @@ def slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncSession]:
-    engine = make_engine("sqlite+aiosqlite:///:memory:")
-    await migrate(engine)
-    async with session_factory(engine)() as session:
-        yield session
-    await engine.dispose()
 
 
 def direct(slapd: Slapd, **auth: Any) -> LDAPAuthenticator:

@@ -1,20 +1,7 @@
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth import throttle
 from commonroom.config.models import ThrottleConfig
-from commonroom.db.engine import make_engine, migrate, session_factory
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncSession]:
-    engine = make_engine("sqlite+aiosqlite:///:memory:")
-    await migrate(engine)
-    async with session_factory(engine)() as session:
-        yield session
-    await engine.dispose()
 
 
 async def test_account_locks_after_its_limit(db: AsyncSession) -> None:

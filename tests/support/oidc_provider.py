@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import daemons
 from tests.support.hubprocess import FIXTURE_PROCESSES, wait_for
 from tests.support.ports import free_port
 
@@ -43,12 +44,4 @@ class OIDCProvider:
             return False
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        FIXTURE_PROCESSES.discard(self.proc.pid)
+        daemons.stop(self.proc)

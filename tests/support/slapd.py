@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
+from tests.support import daemons
 from tests.support.hubprocess import FIXTURE_PROCESSES, wait_for
 from tests.support.ports import free_port
 
@@ -98,12 +98,4 @@ class Slapd:
         return result.returncode == 0
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-            FIXTURE_PROCESSES.discard(self.proc.pid)
-            time.sleep(0)
+        daemons.stop(self.proc)
