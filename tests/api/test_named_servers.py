@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 
+from tests.integration.test_servers import progress_events
 from tests.support.hubprocess import HubProcess, wait_for
-
-
-def events(hub: HubProcess, token: str, path: str) -> list[dict[str, object]]:
-    found = []
-    with httpx.stream("GET", hub.url(f"hub/api{path}"), headers={"Authorization": f"token {token}"}, timeout=90) as reply:
-        assert reply.status_code == 200, reply.read()
-        for line in reply.iter_lines():
-            if line.startswith("data: "):
-                found.append(json.loads(line[6:]))
-                if found[-1].get("ready") or found[-1].get("failed"):
-                    break
-    return found
 
 
 def test_named_server_life_cycle(hub: HubProcess, admin: str) -> None:
@@ -32,7 +19,7 @@ def test_named_server_life_cycle(hub: HubProcess, admin: str) -> None:
         assert renamed.status_code == 200 and renamed.json()["name"] == "lab-two"
         started = api.post("/users/nina/servers/lab-two")
         assert started.status_code in (201, 202), started.text
-        final = events(hub, token, "/users/nina/servers/lab-two/progress")[-1]
+        final = progress_events(hub, token, "nina", "lab-two")[-1]
         assert final.get("ready") is True and final["url"] == "/user/nina/lab-two/", final
         assert api.post("/users/nina/servers/lab-two").json()["message"] == "nina:lab-two is already running"
         assert api.patch("/users/nina/servers/lab-two", json={"name": "lab-three"}).status_code == 400

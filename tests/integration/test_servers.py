@@ -17,9 +17,9 @@ from tests.support.kernel import run_code
 PASSWORD = "velvet-otter-carries-lanterns"
 
 
-def progress_events(hub: HubProcess, token: str, name: str) -> list[dict[str, object]]:
+def progress_events(hub: HubProcess, token: str, name: str, server: str = "") -> list[dict[str, object]]:
     events = []
-    url = f"{hub.origin}/hub/api/users/{name}/server/progress"
+    url = f"{hub.origin}/hub/api/users/{name}/" + (f"servers/{server}/progress" if server else "server/progress")
     with httpx.stream("GET", url, headers={"Authorization": f"token {token}"}, timeout=90) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
