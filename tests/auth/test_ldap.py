@@ -109,3 +109,31 @@ async def test_unreachable_directory_says_so(db: AsyncSession) -> None:
         await LDAPAuthenticator(AuthConfig(ldap=ldap)).authenticate(db, {"username": "bob", "password": "bobpw"})
 
 
+
+
+@pytest.fixture(scope="module")
+def tls_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    server = Slapd(tmp_path_factory.mktemp("slapd-tls"), tls=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def tls_authenticator(url: str, **ldap: Any) -> LDAPAuthenticator:
+    config = LDAPConfig(server_url=url, bind_dn_template=f"uid={{username}},ou=people,{SUFFIX}", timeout=5, **ldap)
+    return LDAPAuthenticator(AuthConfig(authenticator="ldap", ldap=config))
+
+
+async def test_ldaps_and_start_tls_with_the_directory_certificate(tls_slapd: Slapd, db: AsyncSession) -> None:
+    ca = str(tls_slapd.ca_file)
+    for authenticator in (tls_authenticator(tls_slapd.ldaps_url, tls_ca_file=ca),
+                          tls_authenticator(tls_slapd.url, start_tls=True, tls_ca_file=ca)):  # fmt: skip
+        assert (await authenticator.authenticate(db, {"username": "bob", "password": "bobpw"})).name == "bob"
+
+
+async def test_an_untrusted_directory_certificate_is_refused(tls_slapd: Slapd, db: AsyncSession) -> None:
+    for authenticator in (tls_authenticator(tls_slapd.ldaps_url), tls_authenticator(tls_slapd.url, start_tls=True)):
+        with pytest.raises(AuthenticationError, match="cannot reach the directory"):
+            await authenticator.authenticate(db, {"username": "bob", "password": "bobpw"})

@@ -65,18 +65,30 @@ def available() -> bool:
 
 
 class Slapd:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tls: bool = False) -> None:
         self.dir = workdir
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
+        self.tls_port = free_port() if tls else 0
+        self.ldaps_url = f"ldaps://127.0.0.1:{self.tls_port}"
+        self.ca_file = self.dir / "cert.pem"
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def _tls_config(self) -> str:
+        """A self-signed certificate for 127.0.0.1 (its own CA file), made with openssl."""
+        if not self.tls_port:
+            return ""
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(self.dir / "key.pem"),
+                        "-out", str(self.ca_file)], check=True, capture_output=True, timeout=30)  # fmt: skip
+        return f"TLSCertificateFile {self.ca_file}\nTLSCertificateKeyFile {self.dir / 'key.pem'}\n"
 
     def start(self) -> None:
         (self.dir / "db").mkdir(parents=True, exist_ok=True)
         conf = self.dir / "slapd.conf"
         conf.write_text(
             "\n".join(f"include /etc/ldap/schema/{s}.schema" for s in ("core", "cosine", "inetorgperson", "nis"))
-            + f"\npidfile {self.dir}/slapd.pid\nmodulepath /usr/lib/ldap\nmoduleload back_mdb\ndatabase mdb\n"
+            + f"\n{self._tls_config()}pidfile {self.dir}/slapd.pid\nmodulepath /usr/lib/ldap\nmoduleload back_mdb\ndatabase mdb\n"
             f'maxsize 104857600\nsuffix "{SUFFIX}"\nrootdn "{ADMIN_DN}"\nrootpw {ADMIN_PW}\n'
             f"directory {self.dir}/db\nindex objectClass eq\nindex uid eq\n"
             "access to attrs=userPassword by self write by anonymous auth by * none\naccess to * by * read\n"
@@ -84,7 +96,7 @@ class Slapd:
         (self.dir / "data.ldif").write_text(LDIF)
         subprocess.run(["slapadd", "-f", str(conf), "-l", str(self.dir / "data.ldif")], check=True,
                        capture_output=True, timeout=30)  # fmt: skip
-        self.proc = subprocess.Popen(["/usr/sbin/slapd", "-d", "0", "-f", str(conf), "-h", f"{self.url}/"],
+        self.proc = subprocess.Popen(["/usr/sbin/slapd", "-d", "0", "-f", str(conf), "-h", f"{self.url}/" + (f" {self.ldaps_url}/" if self.tls_port else "")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         FIXTURE_PROCESSES.add(self.proc.pid)
         wait_for(self._ready, 15, "slapd to answer")
