@@ -186,6 +186,10 @@ async def change_named(
 ) -> dict[str, Any]:
     require(caller, "start:servers", _target(name, server))
     await _row(db, name, server)
+    if body.display_name is not None and body.display_name != (body.name or server):
+        raise APIError(400, "Display names other than the server's name are not stored yet; rename the server instead.")
+    if body.user_options is not None:
+        raise APIError(400, "user_options are set when a server starts: send them with POST to start it.")
     if body.name is not None:
         await _managed(hub.servers.rename(name, server, body.name))
     db.expire_all()
