@@ -22,6 +22,7 @@ from commonroom.auth.presets import (
     GlobusAuthenticator,
     GoogleAuthenticator,
 )
+from commonroom.config.loader import ConfigError, validate
 from commonroom.config.models import AuthConfig, OIDCConfig
 
 ISSUER, CLIENT, NONCE = "https://op.example.org", "hub", "n-123"
@@ -114,6 +115,13 @@ def settings_of(cls: type[OIDCAuthenticator], **oidc: Any) -> OIDCConfig:
     return cls(AuthConfig(oidc=OIDCConfig(client_id="id", client_secret="secret", **oidc))).settings
 
 
+def test_settings_an_authenticator_cannot_work_without_stop_the_start() -> None:
+    with pytest.raises(ConfigError, match="auth.oidc.issuer and auth.oidc.client_id"):
+        validate({"auth": {"authenticator": "oidc"}}, "hub.toml")
+    with pytest.raises(ConfigError, match="bind_dn_template"):
+        validate({"auth": {"authenticator": "ldap"}}, "hub.toml")
+
+
 def test_presets_need_only_client_id_and_secret() -> None:
     assert settings_of(GoogleAuthenticator).issuer == "https://accounts.google.com"
     assert settings_of(GoogleAuthenticator).username_claim == "email"
@@ -136,8 +144,8 @@ def test_configuration_wins_over_a_preset() -> None:
 
 
 def test_entra_needs_the_tenant_issuer() -> None:
-    with pytest.raises(ValueError, match="tenant"):
-        settings_of(EntraAuthenticator)
+    with pytest.raises(ConfigError, match="needs your tenant's issuer"):
+        validate({"auth": {"authenticator": "entra", "oidc": {"client_id": "id"}}}, "hub.toml")
     entra = settings_of(EntraAuthenticator, issuer="https://login.microsoftonline.com/t-1/v2.0")
     assert (entra.username_claim, entra.groups_claim) == ("preferred_username", "groups")
 

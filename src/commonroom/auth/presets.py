@@ -8,7 +8,6 @@ from typing import Any
 
 from commonroom.auth.base import AuthenticationError
 from commonroom.auth.oidc import Endpoints, OIDCAuthenticator
-from commonroom.config.models import AuthConfig
 
 GITHUB_API = "https://api.github.com"
 
@@ -64,18 +63,11 @@ class CILogonAuthenticator(OIDCAuthenticator):
 
 
 class EntraAuthenticator(OIDCAuthenticator):
-    """Microsoft Entra ID (Azure AD): issuer must name the tenant, https://login.microsoftonline.com/<tenant>/v2.0."""
+    """Microsoft Entra ID (Azure AD): issuer must name the tenant, https://login.microsoftonline.com/<tenant>/v2.0
+    (checked with the configuration)."""
 
     display_name = "Microsoft"
     preset = {"username_claim": "preferred_username", "groups_claim": "groups"}
-
-    def __init__(self, config: AuthConfig) -> None:
-        if not config.oidc.issuer.startswith("https://login.microsoftonline.com/"):
-            raise ValueError(
-                "auth.oidc.issuer must be your tenant's issuer for Microsoft Entra ID, e.g. "
-                "https://login.microsoftonline.com/<tenant id>/v2.0"
-            )
-        super().__init__(config)
 
 
 class GitLabAuthenticator(OIDCAuthenticator):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _HOSTPORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
 
@@ -156,6 +156,19 @@ class AuthConfig(Section):
     oidc: OIDCConfig = Field(default_factory=OIDCConfig)
     ldap: LDAPConfig = Field(default_factory=LDAPConfig)
     mfa: MFAConfig = Field(default_factory=MFAConfig)
+
+    @model_validator(mode="after")
+    def _provider_needs(self) -> AuthConfig:
+        if self.authenticator == "entra" and not self.oidc.issuer.startswith("https://login.microsoftonline.com/"):
+            raise ValueError(
+                "Microsoft Entra ID needs your tenant's issuer: set auth.oidc.issuer = "
+                '"https://login.microsoftonline.com/<tenant id>/v2.0"'
+            )
+        if self.authenticator == "oidc" and not (self.oidc.issuer and self.oidc.client_id):
+            raise ValueError("OpenID Connect needs auth.oidc.issuer and auth.oidc.client_id (and usually client_secret)")
+        if self.authenticator == "ldap" and not (self.ldap.bind_dn_template or self.ldap.search_base):
+            raise ValueError("LDAP needs auth.ldap.bind_dn_template (direct bind) or auth.ldap.search_base (search)")
+        return self
 
 
 class LocalSpawnerConfig(Section):
