@@ -90,3 +90,14 @@ def test_delete_user_and_not_yourself(api: httpx.Client) -> None:
     assert api.get("/users/yan").status_code == 404
     assert api.delete("/users/yan").status_code == 404
     assert api.delete("/users/root-admin").status_code == 400
+
+
+def test_filtered_list_scope_lists_only_those_users(hub: HubProcess, api: httpx.Client) -> None:
+    issued = hub.cli("token", "issue", "root-admin", "--scope", "list:users!user=ula", "--scope", "list:users!user=vic")
+    assert issued.returncode == 0, issued.stderr
+    with hub.api(issued.stdout.strip()) as narrow:
+        assert names(narrow.get("/users")) == ["ula", "vic"]
+        assert narrow.get("/users", headers=PAGED).json()["_pagination"]["total"] == 2
+    server_only = hub.cli("token", "issue", "root-admin", "--scope", "list:users!server=ula/")
+    with hub.api(server_only.stdout.strip()) as odd:
+        assert odd.get("/users").status_code == 403

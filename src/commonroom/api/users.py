@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -13,10 +14,11 @@ from starlette.responses import JSONResponse, Response
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
 from commonroom.api.models import user_model
 from commonroom.api.pagination import page_of, reply
-from commonroom.auth.scopes import Target
+from commonroom.auth.scopes import Target, split
 from commonroom.users import directory
 from commonroom.users.directory import DirectoryError
 from commonroom.web.errors import APIError
+from commonroom.web.identity import Caller
 
 router = APIRouter()
 
@@ -40,9 +42,22 @@ class UserChange(BaseModel):
     admin: bool | None = None
 
 
-def _check_admin_grant(caller: Any, admin: bool | None) -> None:
+def _check_admin_grant(caller: Caller, admin: bool | None) -> None:
     if admin and not caller.user.admin:
         raise APIError(403, "Only administrators may make other users administrators.")
+
+
+def _listable(caller: Caller) -> frozenset[str] | None:
+    """Who the caller may list: everyone (None), or the users its list:users!user= scopes name; 403 for
+    other filters or none at all, as in JupyterHub (groups do not exist yet)."""
+    filters = [split(s)[1] for s in caller.scopes if split(s)[0] == "list:users"]
+    if None in filters:
+        return None
+    if not filters:
+        require(caller, "list:users")
+    if any(not f or not f.startswith("user=") for f in filters):
+        raise APIError(403, "list:users is held only with filters other than !user=; ask for list:users.")
+    return frozenset(f.removeprefix("user=") for f in filters if f)
 
 
 @router.get("/user")
@@ -67,12 +82,12 @@ async def list_users(
     offset: str | None = Query(None, description="Index of the first user (integer, default 0)."),
     limit: str | None = Query(None, description="Users per page (integer, 1 to 200)."),
 ) -> Any:
-    require(caller, "list:users")
     page = page_of(request)
     try:
         listing = directory.parse_listing(state, name_filter, sort)
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
+    listing = dataclasses.replace(listing, only=_listable(caller))
     rows, total = await directory.list_users(db, listing, page.offset, page.limit)
     stopped = include_stopped_servers is not None and include_stopped_servers.lower() not in ("0", "false")
     items = [user_model(caller, u, hub.config.hub.base_url, stopped) for u in rows]

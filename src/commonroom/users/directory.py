@@ -35,6 +35,8 @@ class Listing:
     state: State | None = None
     name_filter: str = ""
     sort: str = "id"
+    only: frozenset[str] | None = None
+    """The names a caller with a filtered list:users scope may see; None for everyone."""
 
 
 def parse_listing(state: str | None, name_filter: str | None, sort: str | None) -> Listing:
@@ -54,6 +56,8 @@ def _state_clause(state: State) -> ColumnElement[bool]:
 
 def _filtered(listing: Listing) -> Select[Any]:
     query = select(User)
+    if listing.only is not None:
+        query = query.where(User.name.in_(sorted(listing.only)))
     if listing.state:
         query = query.where(_state_clause(listing.state))
     if listing.name_filter:
