@@ -44,7 +44,7 @@ def test_block_list_wins_and_messages_say_why() -> None:
 def test_admin_flag() -> None:
     assert admin_flag(Identity("ann"), AuthConfig(admin_users=["ann"])) is True
     assert admin_flag(Identity("ann"), AuthConfig()) is None, "native: keep the database's flag"
-    groups = AuthConfig(authenticator="oidc", admin_groups=["admins"])
+    groups = AuthConfig(authenticator="github", admin_groups=["admins"])
     assert admin_flag(Identity("ann", groups=("admins",)), groups) is True
     assert admin_flag(Identity("ann", groups=()), groups) is False, "left the admin group: no longer admin"
 

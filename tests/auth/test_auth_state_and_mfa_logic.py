@@ -43,7 +43,7 @@ class Refreshing(RedirectAuthenticator):
 
 
 async def test_spawn_env_refreshes_and_stores_the_new_tokens(db: AsyncSession) -> None:
-    config = AuthConfig(authenticator="oidc", auth_state_env={"OIDC_ACCESS_TOKEN": "access_token"})
+    config = AuthConfig(authenticator="github", auth_state_env={"OIDC_ACCESS_TOKEN": "access_token"})
     user = await signin.accept(db, Identity("ann", auth_state={"access_token": "old"}), config, KEY)
     assert await signin.spawn_env(db, user, Refreshing(config), config, KEY) == {"OIDC_ACCESS_TOKEN": "fresh"}
     assert decrypt_json(KEY, user.auth_state)["access_token"] == "fresh"
@@ -56,7 +56,7 @@ async def test_switching_authenticators_keeps_users_matched_by_name(db: AsyncSes
     user = User(name="ann", admin=True, approved=True, user_info={})
     db.add(user)
     await db.flush()
-    same = await signin.accept(db, Identity("ann", groups=("lab",)), AuthConfig(authenticator="ldap"), KEY)
+    same = await signin.accept(db, Identity("ann", groups=("lab",)), AuthConfig(authenticator="github"), KEY)
     assert same.id == user.id and same.admin is True, "no admin_groups: the database's flag stays"
     assert (await signin.accept(db, Identity("ann"), native, KEY)).id == user.id
 
@@ -81,7 +81,7 @@ def test_mfa_stage() -> None:
     user = User(name="ann", totp_secret=None)
     assert mfa.stage(user, AuthConfig()) is None
     assert mfa.stage(user, AuthConfig(mfa=MFAConfig(required=True))) == "enrol"
-    assert mfa.stage(user, AuthConfig(authenticator="ldap", mfa=MFAConfig(required=True))) is None
+    assert mfa.stage(user, AuthConfig(authenticator="github", mfa=MFAConfig(required=True))) is None
     user.totp_secret = "x"
     assert mfa.stage(user, AuthConfig()) == "verify"
 
