@@ -4,13 +4,18 @@ refused, and the encrypted auth state shown only to holders of admin:auth_state.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from commonroom.auth.oidc import OIDCAuthenticator
+from commonroom.config.models import AuthConfig, OIDCConfig
 from tests.support.hubprocess import HubProcess, wait_for
 from tests.support.oidc_provider import OIDCProvider, available
 
@@ -30,7 +35,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, provider: OIDCProvider) -> Ite
         '[auth]\nauthenticator = "oidc"\nallowed_groups = ["researchers"]\nadmin_groups = ["hubadmins"]\n'
         'auth_state_env = {"OIDC_ACCESS_TOKEN" = "access_token"}\n'
         f'[auth.oidc]\nissuer = "{provider.issuer}"\nclient_id = "hub"\nclient_secret = "hub-secret"\n'
-        'scopes = ["openid", "profile", "email", "groups"]\n'
+        'scopes = ["openid", "profile", "email", "groups", "offline_access"]\nextra_params = {prompt = "consent"}\n'
     )
     process = HubProcess(tmp_path_factory.mktemp("oidc"), extra_config=config)
     provider.start([process.url("hub/oauth_callback")])
@@ -96,3 +101,20 @@ def test_auth_state_reaches_the_server_as_environment(hub: HubProcess) -> None:
         assert f"OIDC_ACCESS_TOKEN={expected}".encode() in environ
         assert api.delete("/users/bob/server").status_code in (202, 204)
         wait_for(lambda: not api.get("/users/bob").json().get("pending"), 30, "bob's server to stop", 0.2)
+
+
+def test_stored_tokens_refresh_at_the_provider(hub: HubProcess, provider: OIDCProvider) -> None:
+    state = hub.api(hub.token_for("alice")).get("/users/bob").json()["auth_state"]
+    assert state["refresh_token"], "offline_access gave a refresh token"
+    oidc = OIDCConfig(issuer=provider.issuer, client_id="hub", client_secret="hub-secret")
+    authenticator = OIDCAuthenticator(AuthConfig(authenticator="oidc", oidc=oidc))
+
+    def refreshed(value: dict[str, Any]) -> Mapping[str, Any] | None:
+        # Playwright's sync API owns this thread's event loop; the refresh runs in its own.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, authenticator.refresh(value)).result(timeout=30)
+
+    assert refreshed(state) is None, "not expired: nothing to do"
+    fresh = refreshed({**state, "expires_at": 0})
+    assert fresh is not None and fresh["access_token"] != state["access_token"]
+    assert fresh["expires_at"] > state["expires_at"] - 3600 and fresh["claims"] == state["claims"]
