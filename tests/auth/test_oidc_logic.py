@@ -158,3 +158,23 @@ async def test_a_stale_or_replayed_state_is_refused_before_any_request() -> None
             await authenticator.callback(None, params, kept)  # type: ignore[arg-type]
     with pytest.raises(AuthenticationError, match="did not sign you in: access_denied"):
         await authenticator.callback(None, {"error": "access_denied"}, saved)  # type: ignore[arg-type]
+
+
+def github(orgs: list[str], answers: dict[str, Any]) -> GitHubAuthenticator:
+    authenticator = GitHubAuthenticator(AuthConfig(authenticator="github", oidc=OIDCConfig(client_id="id", github_orgs=orgs)))
+
+    async def fake_get_json(url: str, token: str | None = None) -> Any:
+        assert token == "gho_x"
+        return answers[url.rsplit("/", 1)[-1]]
+
+    authenticator._get_json = fake_get_json  # type: ignore[method-assign]
+    return authenticator
+
+
+async def test_github_organisations_and_teams_become_groups_and_gate_sign_in() -> None:
+    answers = {"orgs": [{"login": "lab"}], "teams": [{"organization": {"login": "lab"}, "slug": "admins"}]}
+    claims = await github(["lab:admins"], answers).extra_claims({"access_token": "gho_x"}, {"login": "Ann"})
+    assert claims == {"login": "Ann", "groups": ["lab", "lab:admins"]}
+    with pytest.raises(AuthenticationError, match="not a member of the GitHub organisation or team this hub requires: other"):
+        await github(["other"], answers).extra_claims({"access_token": "gho_x"}, {"login": "Ann"})
+    assert await github([], {}).extra_claims({"access_token": "gho_x"}, {"login": "Ann"}) == {"login": "Ann"}
