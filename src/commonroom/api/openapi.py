@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from commonroom.api import schemas
+from commonroom.api.activity import ActivityReport
 
 REF = "#/components/schemas/{model}"
 TEXT = {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}
@@ -53,8 +54,18 @@ REPLIES: dict[tuple[str, str], dict[str, Reply]] = {
     ("post", "/shutdown"): {"202": schemas.Message},
     ("get", "/authorizations/token/{token}"): {"200": schemas.UserModel},
 }
-MODELS = (schemas.Error, schemas.Identity, schemas.UserPage, schemas.NewToken, schemas.TokenList, schemas.RoutePage,
-          schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route)  # fmt: skip
+# Bodies that handlers read raw (they accept an empty body, or JupyterHub's legacy forms).
+REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
+    ("post", "/users/{name}/server"): schemas.ServerRequest,
+    ("post", "/users/{name}/servers/{server}"): schemas.ServerRequest,
+    ("put", "/users/{name}/servers/{server}"): schemas.ServerRequest,
+    ("delete", "/users/{name}/servers/{server}"): schemas.ServerRemoval,
+    ("post", "/users/{name}/activity"): ActivityReport,
+}
+MODELS: tuple[type[BaseModel], ...] = (
+    *REQUESTS.values(), schemas.Error, schemas.Identity, schemas.UserPage, schemas.NewToken, schemas.TokenList,
+    schemas.RoutePage, schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route,
+)  # fmt: skip
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
 NO_AUTH = {("get", "/"), ("get", "/health"), ("head", "/health")}
 
@@ -103,6 +114,10 @@ def _fix_operation(method: str, path: str, operation: dict[str, Any]) -> None:
     if path.endswith("/server") or "/servers/" in path:
         responses.update({"429": ERROR, "500": ERROR})
     operation["responses"] = responses
+    body = REQUESTS.get((method, path))
+    if body is not None:
+        schema = {"$ref": REF.format(model=body.__name__)}
+        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": schema}}}
 
 
 def document(app: FastAPI, api_prefix: str) -> dict[str, Any]:

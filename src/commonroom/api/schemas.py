@@ -123,3 +123,15 @@ class HubInfo(Loose):
 
 class Message(BaseModel):
     message: str
+
+
+class ServerRequest(Loose):
+    """Start options: {display_name?, user_options?} (JupyterHub 6), or any object taken whole as user_options."""
+
+    display_name: str | None = None
+    user_options: dict[str, Any] | None = None
+
+
+class ServerRemoval(BaseModel):
+    remove: bool = Field(False, description="Forget the named server once stopped.")
+
