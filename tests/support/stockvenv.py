@@ -22,7 +22,11 @@ INSTALL_TIMEOUT = 900
 
 
 def location() -> Path:
-    return Path(os.environ.get("COMMONROOM_STOCK_VENV", Path(sys.prefix).parent / "jupyterhub-stock"))
+    """Beside the test venv when root (/opt/commonroom/jupyterhub-stock), else inside it."""
+    if "COMMONROOM_STOCK_VENV" in os.environ:
+        return Path(os.environ["COMMONROOM_STOCK_VENV"])
+    prefix = Path(sys.prefix)
+    return (prefix.parent if os.geteuid() == 0 else prefix) / "jupyterhub-stock"
 
 
 def stock_venv() -> Path:
