@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from commonroom import secretfiles
 from commonroom.auth import signin
 from commonroom.auth.base import Authenticator, load_authenticator_class
+from commonroom.auth.native import NativeAuthenticator
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
@@ -209,6 +210,11 @@ class Hub:
         """While no administrator exists, print a one-time link that creates the first one."""
         async with self.sessions() as db:
             if await db.scalar(select(User.id).where(User.admin.is_(True)).limit(1)):
+                return None
+            if not isinstance(self.authenticator, NativeAuthenticator):
+                auth = self.config.auth
+                if not (auth.admin_users or auth.admin_groups):
+                    print("\nNo administrator yet: list one in auth.admin_users (or a group in auth.admin_groups).\n", flush=True)
                 return None
             await db.execute(
                 update(OneTimeLink).where(OneTimeLink.purpose == FIRST_ADMIN, OneTimeLink.used_at.is_(None)).values(used_at=utcnow())
