@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -137,11 +137,22 @@ def header(run: Run, command: str, seconds: float) -> str:
         "- **shared and noisy**: other engineers' builds and tests ran on the same 2 cores during the run; "
         "treat differences under ~1.5x as noise",
         "- JupyterHub 6.1.1 (SimpleLocalProcessSpawner, DummyAuthenticator, SQLite) with configurable-http-proxy "
-        "5.3; Commonroom from this commit (local spawner with os_accounts = \"never\", native accounts, SQLite). "
+        f"5.3; Commonroom from the working tree at {_commit()} (local spawner with os_accounts = \"never\", "
+        "native accounts, SQLite). "
         "Both run servers as the hub's own user, JupyterLab single-user servers, ports on 127.0.0.1.",
         "- CR/JH below 1 means Commonroom takes less (time, memory) — except for req/s rows and the success "
         "rate, where above 1 means Commonroom does more.", "",
     ])  # fmt: skip
+
+
+def _commit() -> str:
+    """The commit Commonroom was measured at (it is installed editable, so uncommitted changes count too)."""
+    def git(*args: str) -> str:
+        found = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, check=False)
+        return found.stdout.strip()
+
+    dirty = " + uncommitted changes in src/" if git("status", "--porcelain", "--", "../src") else ""
+    return (git("rev-parse", "--short", "HEAD") or "an unknown commit") + dirty
 
 
 def _memory_gib() -> float:
@@ -171,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         measure_hubs(run, table, hubs)
         measure_proxies(run, table)
+    except BaseException:
+        print(f"bench: stopped early; logs of every process are in {workdir}", file=sys.stderr)
+        raise
     finally:
         for hub in hubs:
             hub.stop()
@@ -182,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(text)
     print(text)
     print(f"written to {args.output}")
-    shutil.rmtree(workdir, ignore_errors=True)
+    print(f"bench: the logs of every process are in {workdir}")
     return 0
 
 

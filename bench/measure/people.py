@@ -126,16 +126,18 @@ class Browser:
 async def _person(origin: str, name: str) -> Outcome:
     browser = Browser(origin, name)
     outcome = Outcome()
+    began = time.monotonic()
     steps: list[Callable[[], Awaitable[None]]] = [
         browser.sign_in, browser.start_server, browser.open_lab, browser.run_code, browser.stop_server,
     ]  # fmt: skip
+    step = STEPS[0]
     try:
         for step, action in zip(STEPS, steps, strict=True):
             began = time.monotonic()
             await action()
             outcome.times[step] = time.monotonic() - began
     except Exception as exc:  # a person who fails is counted, not fatal
-        outcome.error = f"{name}: {type(exc).__name__}: {exc}"
+        outcome.error = f"{name} at '{step}' after {time.monotonic() - began:.0f} s: {exc!r}"
         if "start server" in outcome.times:
             await _best_effort(browser.stop_server())
     finally:
@@ -155,11 +157,10 @@ def measure(run: Run, hub: Hub) -> dict[str, Figure]:
         return await asyncio.gather(*(_person(hub.origin, name) for name in users(run)))
 
     outcomes = asyncio.run(everyone())
-    for outcome in outcomes:
-        if outcome.error:
-            print(f"    {hub.name}: {outcome.error}", flush=True)
-    done = sum(1 for o in outcomes if not o.error)
-    figures = {"people.ok": Figure(100 * done / len(outcomes))}
+    errors = [o.error for o in outcomes if o.error]
+    for error in errors:
+        print(f"    {hub.name}: {error}", flush=True)
+    figures = {"people.ok": Figure(100 * (len(outcomes) - len(errors)) / len(outcomes))}
     for step in STEPS:
         samples = [o.times[step] for o in outcomes if step in o.times]
         why = missing("nobody got this far")

@@ -30,15 +30,24 @@ def _sections(markdown: str) -> dict[str, list[list[str]]]:
     return sections
 
 
+def _run(argv: list[str], timeout: float) -> tuple[int, str]:
+    """Run the harness; past the timeout, SIGTERM it so that it still stops everything it started."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            out, _ = proc.communicate(timeout=120)
+            raise AssertionError(f"bench/run --short did not finish in {timeout:g} s:\n{out[-6000:]}") from None
+    return proc.returncode, out
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_short_run_writes_every_row(tmp_path: Path) -> None:
     output = tmp_path / "latest.md"
-    result = subprocess.run(
-        [str(ROOT / "bench" / "run"), "--short", "--output", str(output)],
-        capture_output=True, text=True, timeout=1100, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    returncode, log = _run([str(ROOT / "bench" / "run"), "--short", "--output", str(output)], timeout=1100)
+    assert returncode == 0, log[-6000:]
     found = _sections(output.read_text())
     expected = build_table(Run(SHORT, tmp_path, Processes(tmp_path)))
     for section in expected.sections:
