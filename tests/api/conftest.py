@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, started
 
 HUB_CONFIG = "[spawner]\npoll_interval = 1\nallow_named_servers = true\nnamed_server_limit_per_user = 2\n"
 
@@ -14,11 +14,8 @@ HUB_CONFIG = "[spawner]\npoll_interval = 1\nallow_named_servers = true\nnamed_se
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     process = HubProcess(tmp_path_factory.mktemp("apihub"), extra_config=HUB_CONFIG)
-    process.start()
-    try:
+    with started(process):
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="module")

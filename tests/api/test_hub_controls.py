@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.hubprocess import HubProcess, wait_for
+from tests.support.hubprocess import HubProcess, started, wait_for
 
 SPAWNER = '[spawner]\ncmd = ["sleep", "60"]\nhttp_timeout = 6\n'
 
@@ -20,11 +20,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     process = HubProcess(workdir, extra_config=SPAWNER)
     config = process.config_path.read_text()
     process.config_path.write_text(config.replace("[hub]\n", "[hub]\nconcurrent_spawn_limit = 1\n", 1))
-    process.start()
-    try:
+    with started(process):
         yield process
-    finally:
-        process.stop()
 
 
 def _start_in_background(api: httpx.Client, name: str) -> threading.Thread:

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.browserless import Person
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, started
 
 PASSWORD = "lantern-otter-velvet-carries"
 TOKEN = re.compile(r'<code id="token-value">([0-9a-f]+)</code>')
@@ -19,15 +19,11 @@ TOKEN = re.compile(r'<code id="token-value">([0-9a-f]+)</code>')
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path_factory.mktemp("tokenpage"))
-    process.start()
-    try:
+    with started(HubProcess(tmp_path_factory.mktemp("tokenpage"))) as process:
         for name in ("tokie", "brie"):
             result = process.cli("user", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
             assert result.returncode == 0, result.stderr
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from tests.integration.test_servers import progress_events
 from tests.support.browserless import Person
-from tests.support.hubprocess import FIXTURE_PROCESSES, HubProcess, wait_for
+from tests.support.hubprocess import FIXTURE_PROCESSES, HubProcess, started, wait_for
 from tests.support.kernel import run_code
 from tests.support.stockvenv import JUPYTERHUB_VERSION, stock_venv
 
@@ -42,11 +42,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory, venv: Path) -> Iterator[HubPro
         tmp_path_factory.mktemp("stockhub"),
         extra_config=f"[spawner]\ncmd = [{json.dumps(str(singleuser))}]\npoll_interval = 1\ndefault_url = \"/lab\"\n",
     )
-    process.start()
-    try:
+    with started(process):
         yield process
-    finally:
-        process.stop()
 
 
 def test_stock_singleuser_signs_in_through_oauth_and_runs_code(hub: HubProcess) -> None:

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +197,16 @@ class HubProcess:
         return httpx.Client(
             base_url=self.url("hub/api"), headers={"Authorization": f"token {token}"}, timeout=30
         )
+
+
+@contextmanager
+def started(process: HubProcess) -> Iterator[HubProcess]:
+    """The hub running for the duration of a with block (a module fixture's usual shape)."""
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 def _kill_group(pid: int) -> None:
