@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commonroom import urls
-from commonroom.auth.encryption import decrypt_json
+from commonroom.auth.encryption import DecryptionError, decrypt_json
 from commonroom.auth.scopes import Access
 from commonroom.db.models import Server, User
 from commonroom.timeutil import isoformat
@@ -63,5 +63,13 @@ def user_model(
         active = [s for s in user.servers if include_stopped or s.target is not None or s.pending is not None]
         model["servers"] = {s.name: server_model(s, base_url, state) for s in active}
     if auth_state_key is not None and _granted(caller, "admin:auth_state", user):
-        model["auth_state"] = decrypt_json(auth_state_key, user.auth_state) or None
+        model["auth_state"] = _auth_state(auth_state_key, user)
     return model
+
+
+def _auth_state(key: str, user: User) -> dict[str, Any] | None:
+    """The decrypted auth state; None if there is none or the encryption key no longer opens it."""
+    try:
+        return decrypt_json(key, user.auth_state) or None
+    except DecryptionError:
+        return None
