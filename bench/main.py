@@ -40,7 +40,7 @@ def build_table(run: Run) -> Table:
         Section("b. Spawn and stop (REST API)", spawn.rows(run)),
         Section("d/f. Single-user server through the hub's proxy", singleuser.rows(run)),
         Section("e. REST API", api.rows(run)),
-        Section(f"h. {run.size.people} people at once through the browser flow", people.rows(run)),
+        Section(f"h. {run.size.people} people arriving {run.size.people_gap:g} s apart, browser flow", people.rows(run)),
         Section("c. Proxy alone (Commonroom column: commonroom proxy; JupyterHub column: CHP)", proxies.rows(run)),
         Section("g. Proxy route table", routes.rows(run)),
     ])  # fmt: skip

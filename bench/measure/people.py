@@ -1,4 +1,4 @@
-"""h. People at once, each as a browser would: sign in on the form, start a server (/hub/spawn, then the
+"""h. People arriving a few seconds apart (a class coming in), each as a browser would: sign in on the form, start a server (/hub/spawn, then the
 progress stream), open JupyterLab (following the OAuth redirects), run "1+1" in a new kernel over the
 websocket, stop the server. Reports the success rate and p50/p95 per step over the people who got that far."""
 
@@ -123,7 +123,8 @@ class Browser:
             await stop_server(api, self.name)
 
 
-async def _person(origin: str, name: str) -> Outcome:
+async def _person(origin: str, name: str, delay: float) -> Outcome:
+    await asyncio.sleep(delay)
     browser = Browser(origin, name)
     outcome = Outcome()
     began = time.monotonic()
@@ -154,7 +155,8 @@ async def _best_effort(action: Awaitable[None]) -> None:
 
 def measure(run: Run, hub: Hub) -> dict[str, Figure]:
     async def everyone() -> list[Outcome]:
-        return await asyncio.gather(*(_person(hub.origin, name) for name in users(run)))
+        gap = run.size.people_gap
+        return await asyncio.gather(*(_person(hub.origin, name, i * gap) for i, name in enumerate(users(run))))
 
     outcomes = asyncio.run(everyone())
     errors = [o.error for o in outcomes if o.error]
