@@ -30,6 +30,7 @@ from bench.report import SIDES, Section, Table
 
 RESULTS = Path(__file__).parent / "results"
 Measure = Callable[[Run, Hub], dict[str, Figure]]
+PROXY_SECTIONS = ("c.", "g.")
 
 
 def build_table(run: Run) -> Table:
@@ -91,10 +92,21 @@ def _cold_start(table: Table, hubs: list[Hub], population: str, repeats: int, ti
             _fail(table, section, SIDES, exc)
 
 
+def _prepared(table: Table, hub: Hub) -> bool:
+    """Prepare a hub; one that cannot be prepared gets every one of its rows marked with the reason."""
+    try:
+        hub.prepare()
+        return True
+    except Exception as exc:
+        for section in table.sections:
+            if not section.title.startswith(PROXY_SECTIONS):
+                _fail(table, section, [hub.name], exc)
+        return False
+
+
 def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
     with _timed("preparing both hubs' databases and tokens"):
-        for hub in hubs:
-            hub.prepare()
+        hubs = [hub for hub in hubs if _prepared(table, hub)]
     _cold_start(table, hubs, "0", run.size.cold_starts, "a/f. Cold start and memory, empty")
     for hub in hubs:
         hub.add_users([*spawn.users(run), *singleuser.users(run)])
@@ -115,7 +127,7 @@ def measure_hubs(run: Run, table: Table, hubs: list[Hub]) -> None:
 
 
 def measure_proxies(run: Run, table: Table) -> None:
-    for title_start, measure in (("c.", proxies.measure), ("g.", routes.measure)):
+    for title_start, measure in zip(PROXY_SECTIONS, (proxies.measure, routes.measure), strict=True):
         section = _section(table, title_start)
         with _timed(section.title[:40]):
             try:
