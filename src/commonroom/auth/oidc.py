@@ -168,8 +168,8 @@ class OIDCAuthenticator(RedirectAuthenticator):
         if where.jwks_uri:
             if "id_token" not in tokens:
                 raise AuthenticationError(BAD_TOKEN)
-            self._jwks = self._jwks or await self._get_json(where.jwks_uri)
-            claims = validate_id_token(tokens["id_token"], self._jwks, where.issuer, self.settings.client_id, saved["nonce"])
+            jwks = await self._signing_keys(tokens["id_token"], where.jwks_uri)
+            claims = validate_id_token(tokens["id_token"], jwks, where.issuer, self.settings.client_id, saved["nonce"])
         if where.userinfo and self.settings.userinfo:
             info = await self._get_json(where.userinfo, tokens["access_token"])
             if claims and info.get("sub") not in (None, claims["sub"]):
@@ -177,6 +177,17 @@ class OIDCAuthenticator(RedirectAuthenticator):
             claims.update(info)
         claims = await self.extra_claims(tokens, claims)
         return identity_from_claims(claims, self.settings, tokens)
+
+    async def _signing_keys(self, id_token: str, jwks_uri: str) -> dict[str, Any]:
+        """The provider's JWKS, fetched again when the token names a key it did not have (keys rotate)."""
+        try:
+            kid = jwt.get_unverified_header(id_token).get("kid")
+        except jwt.PyJWTError:
+            kid = None
+        known = {k.get("kid") for k in (self._jwks or {}).get("keys", [])}
+        if self._jwks is None or (kid and kid not in known):
+            self._jwks = await self._get_json(jwks_uri)
+        return self._jwks
 
     async def extra_claims(self, tokens: Mapping[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
         """Presets add what the provider does not put in claims (GitHub's organisations)."""
