@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.integration.test_servers import progress_events
+from tests.support.browserless import Person
 from tests.support.hubprocess import HubProcess, wait_for
 
 
@@ -58,3 +59,23 @@ def test_proxy_routes_and_resync(hub: HubProcess, admin: str) -> None:
     with hub.api(hub.add_user("nobody-special")) as api:
         assert api.get("/proxy").status_code == 403
         assert api.post("/shutdown").status_code == 403
+
+
+def test_named_server_sign_in_through_oauth(hub: HubProcess) -> None:
+    password = "named-server-lantern-otter"
+    assert hub.cli("user", "add", "nora", "--password-stdin", stdin=password + "\n").returncode == 0
+    token = hub.token_for("nora")
+    with hub.api(token) as api:
+        assert api.post("/users/nora/servers/box").status_code in (201, 202)
+        assert progress_events(hub, token, "nora", "box")[-1].get("ready") is True
+    person = Person(hub.origin)
+    try:
+        assert person.sign_in("nora", password).status_code == 302
+        lab = person.follow("/user/nora/box/")
+        assert lab.status_code == 200 and lab.url.path.startswith("/user/nora/box/lab"), lab.text[:300]
+        assert "jupyterhub-user-nora-box" in person.client.cookies
+        assert person.follow("/user/nora/box/api/status").status_code == 200
+    finally:
+        person.close()
+    with hub.api(token) as api:
+        assert api.delete("/users/nora/servers/box").status_code in (202, 204)
