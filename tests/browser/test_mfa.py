@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, started
 
 pytestmark = pytest.mark.browser
 PASSWORD = "velvet-otter-carries-lanterns"
@@ -19,15 +19,11 @@ PASSWORD = "velvet-otter-carries-lanterns"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path_factory.mktemp("mfa"), extra_config="[auth.throttle]\nmax_failures = 3\n")
-    process.start()
-    try:
+    with started(HubProcess(tmp_path_factory.mktemp("mfa"), extra_config="[auth.throttle]\nmax_failures = 3\n")) as process:
         for name, admin in (("root-admin", True), ("ann", False), ("cy", False)):
             result = process.cli("user", "add", name, *(["--admin"] if admin else []), "--password-stdin", stdin=PASSWORD)
             assert result.returncode == 0, result.stderr
         yield process
-    finally:
-        process.stop()
 
 
 def password_step(page: Page, hub: HubProcess, name: str) -> None:
@@ -105,9 +101,7 @@ def test_wrong_codes_are_throttled_and_an_admin_can_reset(page: Page, hub: HubPr
 
 
 def test_required_mfa_forces_set_up_at_sign_in(tmp_path_factory: pytest.TempPathFactory, page: Page) -> None:
-    hub = HubProcess(tmp_path_factory.mktemp("mfa-required"), extra_config="[auth.mfa]\nrequired = true\n")
-    hub.start()
-    try:
+    with started(HubProcess(tmp_path_factory.mktemp("mfa-required"), extra_config="[auth.mfa]\nrequired = true\n")) as hub:
         assert hub.cli("user", "add", "dee", "--password-stdin", stdin=PASSWORD).returncode == 0
         password_step(page, hub, "dee")
         expect(page).to_have_url(hub.url("hub/login/mfa"))
@@ -122,5 +116,3 @@ def test_required_mfa_forces_set_up_at_sign_in(tmp_path_factory: pytest.TempPath
         expect(page.locator("#recovery-codes code")).to_have_count(10)
         page.click("#mfa-continue")
         expect(page).to_have_url(hub.url("hub/home"))
-    finally:
-        hub.stop()

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from commonroom.auth.oidc import OIDCAuthenticator
 from commonroom.config.models import AuthConfig, OIDCConfig
-from tests.support.hubprocess import HubProcess, wait_for
+from tests.support.hubprocess import HubProcess, started, wait_for
 from tests.support.oidc_provider import OIDCProvider, available
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not available(), reason="oidc-provider is not installed")]
@@ -39,11 +39,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory, provider: OIDCProvider) -> Ite
     )
     process = HubProcess(tmp_path_factory.mktemp("oidc"), extra_config=config)
     provider.start([process.url("hub/oauth_callback")])
-    process.start()
-    try:
+    with started(process):
         yield process
-    finally:
-        process.stop()
 
 
 def provider_sign_in(page: Page, hub: HubProcess, name: str) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.browserless import Person
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, started
 from tests.support.slapd import SUFFIX, Slapd, available
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not available(), reason="slapd is not installed")]
@@ -22,12 +22,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
         f'[auth.ldap]\nserver_url = "{slapd.url}"\nbind_dn_template = "uid={{username}},ou=people,{SUFFIX}"\n'
         f'group_search_base = "ou=groups,{SUFFIX}"\n'
     )
-    process = HubProcess(tmp_path_factory.mktemp("ldap-hub"), extra_config=config)
     try:
-        process.start()
-        yield process
+        with started(HubProcess(tmp_path_factory.mktemp("ldap-hub"), extra_config=config)) as process:
+            yield process
     finally:
-        process.stop()
         slapd.stop()
 
 
