@@ -30,7 +30,8 @@ def location() -> Path:
 
 
 def stock_venv() -> Path:
-    """The venv's path, built if missing; skips (with the reason) when it cannot be installed here."""
+    """The venv's path, built if missing; fails (with the reason) when it cannot be installed: a stock client
+    that was never run proves nothing."""
     venv = location()
     ready = venv / ".commonroom-ready"
     venv.parent.mkdir(parents=True, exist_ok=True)
@@ -49,6 +50,6 @@ def stock_venv() -> Path:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             shutil.rmtree(venv, ignore_errors=True)
             detail = getattr(exc, "stderr", "") or ""
-            pytest.skip(f"could not install {' '.join(PACKAGES)} into {venv}: {exc}\n{str(detail)[-800:]}")
+            pytest.fail(f"could not install {' '.join(PACKAGES)} into {venv}: {exc}\n{str(detail)[-800:]}")
         ready.write_text(JUPYTERHUB_VERSION + "\n")
     return venv
