@@ -53,8 +53,12 @@ async def _measure(run: Run, hub: Hub) -> dict[str, Figure]:
         figures.update({"spawn.many": Figure(all_started), "spawn.many.p50": Figure(statistics.median(started_ok))})
     else:
         figures.update(dict.fromkeys(("spawn.many", "spawn.many.p50"), _failed(each, len(group), "started")))
-    stops_ok = all(isinstance(seconds, float) for seconds in stopped)
-    figures["stop.many"] = Figure(ms(all_stopped)) if stops_ok else _failed(stopped, len(group), "stopped")
+    if len(started_ok) < len(group):
+        figures["stop.many"] = missing("not every server had started, so the stop is not comparable")
+    elif all(isinstance(seconds, float) for seconds in stopped):
+        figures["stop.many"] = Figure(ms(all_stopped))
+    else:
+        figures["stop.many"] = _failed(stopped, len(group), "stopped")
     return figures
 
 
