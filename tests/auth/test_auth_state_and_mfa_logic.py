@@ -68,7 +68,9 @@ async def test_recovery_codes_work_once_and_are_stored_hashed(db: AsyncSession) 
     secret = mfa.new_secret()
     codes = await mfa.enable(db, user, secret, KEY)
     assert len(codes) == 10 and decrypt_text(KEY, user.totp_secret or "") == secret
-    assert await mfa.second_factor_ok(db, user, pyotp.TOTP(secret).now(), KEY)
+    code = pyotp.TOTP(secret).now()
+    assert await mfa.second_factor_ok(db, user, code, KEY)
+    assert not await mfa.second_factor_ok(db, user, code, KEY), "a code works once, even within its window"
     assert await mfa.second_factor_ok(db, user, codes[3].upper(), KEY), "case and spaces do not matter"
     assert not await mfa.second_factor_ok(db, user, codes[3], KEY), "a recovery code works once"
     assert not await mfa.second_factor_ok(db, user, "000000", KEY)

@@ -6,7 +6,9 @@ one conditional update so two uses of the same code cannot both succeed.
 
 from __future__ import annotations
 
+import hmac
 import secrets
+from datetime import datetime
 
 import pyotp
 import qrcode
@@ -39,10 +41,19 @@ def qr_svg(uri: str) -> str:
     return svg
 
 
+def matching_step(secret: str, code: str) -> int | None:
+    """The 30-second step whose code this is, if current (one step of clock drift either way is forgiven)."""
+    digits, totp, now = code.replace(" ", "").strip(), pyotp.TOTP(secret), datetime.now()
+    if not digits.isdigit():
+        return None
+    for offset in (-1, 0, 1):
+        if hmac.compare_digest(totp.at(now, counter_offset=offset), digits):
+            return totp.timecode(now) + offset
+    return None
+
+
 def code_matches(secret: str, code: str) -> bool:
-    """A current code (one 30-second step of clock drift either way is forgiven)."""
-    digits = code.replace(" ", "").strip()
-    return digits.isdigit() and pyotp.TOTP(secret).verify(digits, valid_window=1)
+    return matching_step(secret, code) is not None
 
 
 def new_recovery_code() -> str:
@@ -74,7 +85,7 @@ async def enable(db: AsyncSession, user: User, secret: str, key: str) -> list[st
 
 
 async def reset(db: AsyncSession, user: User) -> None:
-    user.totp_secret = None
+    user.totp_secret, user.totp_last_step = None, None
     await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
@@ -94,7 +105,9 @@ async def second_factor_ok(db: AsyncSession, user: User, code: str, key: str) ->
     """A current TOTP code or an unused recovery code of this person."""
     if not user.totp_secret:
         return False
-    if code_matches(decrypt_text(key, user.totp_secret), code):
+    step = matching_step(decrypt_text(key, user.totp_secret), code)
+    if step is not None and step > (user.totp_last_step or -1):
+        user.totp_last_step = step
         return True
     return "-" in code and await spend_recovery_code(db, user, code)
 

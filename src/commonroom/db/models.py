@@ -30,6 +30,8 @@ class User(Base):
     auth_state: Mapped[str | None] = mapped_column(Text, default=None)
     # The TOTP secret, encrypted the same way; set once enrolment is confirmed with a code.
     totp_secret: Mapped[str | None] = mapped_column(Text, default=None)
+    # The 30-second step of the last code accepted at sign-in: a code works once, even within its window.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
 
     servers: Mapped[list[Server]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
