@@ -103,18 +103,21 @@ class ProxyServer:
 async def serve(options: ProxyOptions, token: str) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit status."""
     server = ProxyServer(options, token)
+    # Written before the ports open, so whoever sees the proxy answer can already read its pid.
+    if options.pid_file is not None:
+        options.pid_file.write_text(f"{os.getpid()}\n")
     try:
         await server.start()
     except (OSError, ValueError) as exc:  # address in use, unreadable certificate, key without certificate
         log.error("Cannot start the proxy: %s", exc)
         await server.stop()
+        if options.pid_file is not None:
+            options.pid_file.unlink(missing_ok=True)
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    if options.pid_file is not None:
-        options.pid_file.write_text(f"{os.getpid()}\n")
     try:
         await stop.wait()
         log.info("Stopping proxy")
