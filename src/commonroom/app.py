@@ -15,7 +15,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages, urls
 from commonroom.api import openapi
-from commonroom.pages import tokens as token_page
 from commonroom.hub import Hub
 from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
 from commonroom.web.errors import APIError, error_response, handle_api_error
@@ -55,7 +54,6 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(api.router, prefix=f"{prefix}/api")
     app.add_api_route(f"{prefix}/api", api.root.version, include_in_schema=False)
     app.include_router(pages.router, prefix=prefix)
-    app.include_router(token_page.router, prefix=prefix)
     app.mount(f"{prefix}/static", StaticFiles(directory=Path(pages.__file__).parent / "static"), name="static")
     _add_error_handlers(app, f"{prefix}/api")
     openapi.install(app, f"{prefix}/api")
