@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from commonroom.timeutil import utcnow
@@ -13,6 +13,22 @@ from commonroom.timeutil import utcnow
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime()}
+
+
+def _link(name: str, left: str, right: str) -> Table:
+    """A many-to-many link table whose rows go with either end."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(f"{left}_id", ForeignKey(f"{left}s.id", ondelete="CASCADE"), primary_key=True),
+        Column(f"{right}_id", ForeignKey(f"{right}s.id", ondelete="CASCADE"), primary_key=True, index=True),
+    )
+
+
+group_members = _link("group_members", "group", "user")
+user_roles = _link("user_roles", "role", "user")
+group_roles = _link("group_roles", "role", "group")
+service_roles = _link("service_roles", "role", "service")
 
 
 class User(Base):
@@ -36,6 +52,66 @@ class User(Base):
     servers: Mapped[list[Server]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
+    groups: Mapped[list[Group]] = relationship(secondary=group_members, back_populates="users", lazy="selectin")
+    roles: Mapped[list[Role]] = relationship(secondary=user_roles, back_populates="users", lazy="selectin")
+
+
+class Group(Base):
+    """A named set of people; roles and shares given to a group reach every member."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    # Members are loaded only when asked for (selectinload), so that loading a person does not load everyone.
+    users: Mapped[list[User]] = relationship(secondary=group_members, back_populates="groups", lazy="raise")
+    roles: Mapped[list[Role]] = relationship(secondary=group_roles, back_populates="groups", lazy="selectin")
+
+
+class Role(Base):
+    """A named list of scopes, held by users, groups and services.
+
+    managed_by tells where a role comes from: "config" roles are rewritten from the config file at each start,
+    "api" roles were made at runtime and persist until deleted through the API.
+    """
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    description: Mapped[str] = mapped_column(String(1023), default="")
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    managed_by: Mapped[str] = mapped_column(String(16), default="api")
+
+    # Holders are loaded only when asked for (selectinload): a role may be held by thousands.
+    users: Mapped[list[User]] = relationship(secondary=user_roles, back_populates="roles", lazy="raise")
+    groups: Mapped[list[Group]] = relationship(secondary=group_roles, back_populates="roles", lazy="raise")
+    services: Mapped[list[Service]] = relationship(secondary=service_roles, back_populates="roles", lazy="raise")
+
+
+class Service(Base):
+    """An external program that uses the hub's API (and may sign people in through it), or one the hub runs.
+
+    from_config services are rewritten from the config file at each start; the others were added through the
+    API and persist. state holds what the hub needs to find a managed service's process again after a restart.
+    """
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    url: Mapped[str] = mapped_column(String(1023), default="")
+    display: Mapped[bool] = mapped_column(Boolean, default=True)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    oauth_client_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    from_config: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    roles: Mapped[list[Role]] = relationship(secondary=service_roles, back_populates="services", lazy="selectin")
 
 
 class Server(Base):
@@ -54,6 +130,8 @@ class Server(Base):
     # What the spawner needs to find the server again after a hub restart (pid, port, job id ...).
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     user_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What people see instead of the name (JupyterHub 6: 1-255 printable characters); None shows the name.
+    display_name: Mapped[str | None] = mapped_column(String(255), default=None)
     started: Mapped[datetime | None] = mapped_column(default=None)
     last_activity: Mapped[datetime | None] = mapped_column(default=None)
     # Why the last start failed or the server died, shown to its owner the next time they look.
@@ -79,12 +157,19 @@ class BrowserSession(Base):
 
 
 class APIToken(Base):
-    """An API token, OAuth access token or server token. Looked up by prefix, compared by hash."""
+    """An API token, OAuth access token or server token. Looked up by prefix, compared by hash.
+
+    Owned by a user or, for a service's own token, by a service (exactly one of user_id and service_id is set;
+    user-owned code paths can rely on user_id because service tokens are looked up through service_id).
+    """
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True)
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), default=None, index=True
+    )
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     hashed: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list[str]] = mapped_column(default=list)
@@ -99,6 +184,7 @@ class APIToken(Base):
     server_id: Mapped[int | None] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"), default=None)
 
     user: Mapped[User] = relationship(lazy="joined")
+    service: Mapped[Service | None] = relationship(lazy="joined")
 
 
 class OAuthClient(Base):
@@ -162,3 +248,40 @@ class RecoveryCode(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     hashed: Mapped[str] = mapped_column(String(128))
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Share(Base):
+    """Access to one server given by its owner to another user or to a group (exactly one of the two)."""
+
+    __tablename__ = "shares"
+    __table_args__ = (UniqueConstraint("server_id", "user_id"), UniqueConstraint("server_id", "group_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), default=None, index=True)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), default=None, index=True
+    )
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+    server: Mapped[Server] = relationship(lazy="joined")
+    user: Mapped[User | None] = relationship(lazy="joined")
+    group: Mapped[Group | None] = relationship(lazy="joined")
+
+
+class ShareCode(Base):
+    """A link that turns into a share for whoever accepts it; the row keeps only the code's hash."""
+
+    __tablename__ = "share_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_id: Mapped[int] = mapped_column(ForeignKey("servers.id", ondelete="CASCADE"), index=True)
+    hashed: Mapped[str] = mapped_column(String(128), unique=True, index=True)
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    exchange_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_exchanged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    server: Mapped[Server] = relationship(lazy="joined")
