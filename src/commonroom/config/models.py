@@ -13,6 +13,8 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commonroom.limits.sizes import parse_size
+
 _HOSTPORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
 
 
@@ -207,6 +209,60 @@ class LocalSpawnerConfig(Section):
         return value
 
 
+_PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class Profile(Section):
+    """A kind of server people may choose: its limits, software and who may use it (spawner.profiles)."""
+
+    name: str = Field(description="Short name the API takes as user_options.profile: [a-z0-9._-], e.g. 'small'.")
+    display_name: str = Field("", description="Name shown on the start page; empty: the name.")
+    description: str = Field("", description="One line on the start page saying what the profile is for.")
+    default: bool = Field(False, description="Chosen when a start names no profile (at most one profile).")
+    cpu: float | None = Field(None, gt=0, description="CPU cores the server may use, e.g. 1.5; empty: no limit.")
+    memory: str = Field("", description="Memory for the server and its kernels, e.g. '2G'; empty: no limit.")
+    max_processes: int | None = Field(
+        None, ge=1, description="Processes (and threads) the server may have at once; empty: no limit."
+    )
+    disk_quota: str = Field(
+        "", description="Space in the person's home, e.g. '10G' (needs user quotas on its filesystem); empty: none."
+    )
+    environment: dict[str, str] = Field(default_factory=dict, description="Extra environment for these servers.")
+    cmd: list[str] = Field(
+        default_factory=list,
+        description="Single-user command for this profile; empty: the venv's jupyterhub-singleuser, or spawner.cmd.",
+    )
+    venv: Path | None = Field(
+        None, description="Virtual environment the server runs from (its bin/ leads PATH); empty: the hub's."
+    )
+    idle_timeout: float | None = Field(
+        None, gt=0, description="Seconds of inactivity before the server is stopped; empty: the hub's default."
+    )
+    groups: list[str] = Field(
+        default_factory=list, description="Groups whose members may use it; empty: everyone. Admins may use all."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _PROFILE_NAME.fullmatch(value):
+            raise ValueError("a profile name uses only a-z, 0-9, '.', '_' and '-', starts with a letter or digit "
+                             "and has at most 64 characters, e.g. 'small'")  # fmt: skip
+        return value
+
+    @field_validator("memory", "disk_quota")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        if value:
+            parse_size(value)
+        return value
+
+    @field_validator("venv", mode="before")
+    @classmethod
+    def _no_venv(cls, value: object) -> object:
+        return None if value == "" else value
+
+
 class SpawnerConfig(Section):
     kind: str = Field("local", description="Spawner by entry-point name (commonroom.spawners).")
     cmd: list[str] = Field(
@@ -232,7 +288,24 @@ class SpawnerConfig(Section):
     named_server_limit_per_user: int = Field(
         0, ge=0, description="Named servers one person may have (running or stopped); 0 means no limit."
     )
+    profiles: list[Profile] = Field(
+        default_factory=list, description="Kinds of server people choose from; empty: one kind, no limits."
+    )
+    enforcement: Literal["auto", "cgroup2", "cgroup1", "rlimit"] = Field(
+        "auto", description="How profile limits are enforced; auto: cgroup v2, else cgroup v1, else rlimits."
+    )
     local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)
+
+    @model_validator(mode="after")
+    def _profiles(self) -> SpawnerConfig:
+        names = [profile.name for profile in self.profiles]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"spawner.profiles: each name must be used once; repeated: {', '.join(repeated)}")
+        defaults = [profile.name for profile in self.profiles if profile.default]
+        if len(defaults) > 1:
+            raise ValueError(f"spawner.profiles: at most one profile may be the default; these are: {', '.join(defaults)}")
+        return self
 
 
 class Config(Section):
