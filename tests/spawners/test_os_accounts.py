@@ -83,6 +83,54 @@ async def test_an_account_made_for_someone_else_is_not_shared(harness: Harness) 
         await find_account(name, "mallory")
 
 
+def _free_uids(count: int) -> range:
+    """`count` consecutive uids no account has, from a window people's accounts rarely reach."""
+    taken = {entry.pw_uid for entry in pwd.getpwall()}
+    start = next(uid for uid in range(41000, 50000) if not taken & set(range(uid, uid + count)))
+    return range(start, start + count)
+
+
+@needs_root
+async def test_new_accounts_get_uids_from_the_configured_range(harness: Harness) -> None:
+    uids = _free_uids(2)
+    user = harness.new_person()
+
+    made = await create_account(account_name(TEST_PREFIX, user), user, harness.home_root, uids)
+
+    assert made.uid in uids
+
+
+@needs_root
+async def test_a_full_uid_range_is_explained(harness: Harness) -> None:
+    first = harness.new_person()
+    made = await create_account(account_name(TEST_PREFIX, first), first, harness.home_root, _free_uids(1))
+    full = range(made.uid, made.uid + 1)
+    second = harness.new_person()
+
+    with pytest.raises(SpawnError, match=f"every uid Commonroom may give people \\(uids {made.uid}-{made.uid}\\) is taken"):
+        await create_account(account_name(TEST_PREFIX, second), second, harness.home_root, full)
+    assert await find_account(account_name(TEST_PREFIX, second), second) is None
+
+
+@needs_root
+async def test_an_existing_account_outside_the_range_is_not_used(harness: Harness) -> None:
+    user = harness.new_person()
+    name = account_name(TEST_PREFIX, user)
+    made = await create_account(name, user, harness.home_root, _free_uids(1))
+    elsewhere = _free_uids(1)
+
+    with pytest.raises(SpawnError, match=f"already exists with uid {made.uid}, outside the range"):
+        await find_account(name, user, elsewhere)
+
+
+def test_the_uid_range_is_checked_when_the_config_is_read() -> None:
+    assert LocalSpawnerConfig(uid_min=20000, uid_max=20009).uids == range(20000, 20010)
+    with pytest.raises(ValidationError, match="uid_min \\(3000\\) must not be above uid_max \\(2000\\)"):
+        LocalSpawnerConfig(uid_min=3000, uid_max=2000)
+    with pytest.raises(ValidationError, match="greater than or equal to 1000"):
+        LocalSpawnerConfig(uid_min=0)
+
+
 @needs_root
 async def test_system_accounts_are_never_used() -> None:
     with pytest.raises(SpawnError, match="'daemon' is a system account"):

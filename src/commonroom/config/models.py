@@ -184,6 +184,12 @@ class LocalSpawnerConfig(Section):
         "[a-z0-9._-], at most 16 characters. Names longer than 32 characters are shortened with a hash.",
     )
     home_root: Path = Field(Path("/home"), description="Where OS-account homes are created (absolute).")
+    uid_min: int = Field(
+        1000, ge=1000, lt=2**31, description="Lowest uid given to a new OS account (below 1000 are system accounts)."
+    )
+    uid_max: int = Field(
+        60000, ge=1000, lt=2**31, description="Highest uid given to a new OS account; a full range stops new spawns."
+    )
     homes_dir: Path = Field(
         Path("homes"),
         description="Without OS accounts: each person's home is <homes_dir>/<user>. Absolute, or relative to "
@@ -207,6 +213,16 @@ class LocalSpawnerConfig(Section):
                 "e.g. 'cr-'"
             )
         return value
+
+    @model_validator(mode="after")
+    def _uid_range(self) -> LocalSpawnerConfig:
+        if self.uid_min > self.uid_max:
+            raise ValueError(f"uid_min ({self.uid_min}) must not be above uid_max ({self.uid_max}), e.g. 20000 and 29999")
+        return self
+
+    @property
+    def uids(self) -> range:
+        return range(self.uid_min, self.uid_max + 1)
 
 
 _PROFILE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

@@ -135,12 +135,12 @@ class LocalProcessSpawner(Spawner):
 
     async def _account(self) -> Account:
         name = accounts.account_name(self.config.local.account_prefix, self.spec.user)
-        found = await accounts.find_account(name, self.spec.user)
+        found = await accounts.find_account(name, self.spec.user, self.config.local.uids)
         if found is not None:
             return found
         self._emit("Creating your account", 20)
         home_root = _absolute(self.config.local.home_root, "home_root")
-        return await accounts.create_account(name, self.spec.user, home_root)
+        return await accounts.create_account(name, self.spec.user, home_root, self.config.local.uids)
 
     async def _prepare_home(self, home: Path, account: Account | None) -> None:
         owner = (account.uid, account.gid) if account else None
