@@ -172,7 +172,7 @@ class LocalProcessSpawner(Spawner):
     def _launch(self, argv: list[str], env: dict[str, str], home: Path, account: Account | None) -> procs.ProcessId:
         assert self._log_path is not None
         run_as = procs.RunAs(account.uid, account.gid, account.groups) if account else None
-        log_fd = _open_log(self._log_path)
+        log_fd = procs.open_log(self._log_path)
         try:
             return procs.launch(argv, env=env, cwd=home, log_fd=log_fd, run_as=run_as)
         except OSError as exc:
@@ -229,17 +229,6 @@ def _resolve_command(argv: list[str], path: str) -> list[str]:
             "An administrator should fix its permissions, or set spawner.cmd in the config."
         )
     return [found, *argv[1:]]
-
-
-def _open_log(path: Path) -> int:
-    """The server's log opened for writing by the hub, so the server needs no access to the hub's folders.
-
-    The previous run's log is kept as <name>.1 for whoever investigates a crash after a restart.
-    """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.exists():
-        path.replace(path.with_name(path.name + ".1"))
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
 
 
 def _log_tail(path: Path | None) -> str:

@@ -85,6 +85,19 @@ def _running(proc: ProcessId) -> bool:
     return _state_letter(proc) not in (None, "Z", "X")
 
 
+def open_log(path: Path, rotate: bool = True) -> int:
+    """A process's log opened for writing by the hub, so the process needs no access to the hub's folders.
+
+    With rotate, the previous run's log is kept as <name>.1 for whoever investigates a crash after a restart;
+    without, output is appended (a supervised process restarted after a crash keeps one log).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if rotate and path.exists():
+        path.replace(path.with_name(path.name + ".1"))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_TRUNC if rotate else os.O_APPEND)
+    return os.open(path, flags, 0o600)
+
+
 def launch(
     argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_fd: int, run_as: RunAs | None
 ) -> ProcessId:
