@@ -24,6 +24,7 @@ from commonroom.auth.base import Authenticator, load_authenticator_class
 from commonroom.auth.native import NativeAuthenticator
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
+from commonroom.culling.service import Culler
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
 from commonroom.db.models import OneTimeLink, Server, User
 from commonroom.proxy import process as proxy_process
@@ -79,6 +80,7 @@ class Hub:
         self.proxy = ProxyClient(self.config.proxy.api_url, self.secrets.proxy_token)
         self.servers = ServerManager(self.config, self.sessions, self.proxy, self._make_spawner)
         self.servers.auth_env = self._auth_env
+        self.culler = Culler(self.config, self.servers)
         self._loops: list[asyncio.Task[None]] = []
 
     async def _auth_env(self, db: AsyncSession, user: User) -> dict[str, str]:
@@ -113,6 +115,8 @@ class Hub:
             asyncio.create_task(self._every(PROXY_CHECK_SECONDS, self.check_proxy)),
             asyncio.create_task(self._every(self.config.spawner.poll_interval, self.servers.check_all)),
         ]
+        if self.config.culler.enabled:
+            self._loops.append(asyncio.create_task(self._every(self.config.culler.check_interval, self.culler.check)))
 
     async def stop(self) -> None:
         """Stop the hub's own work. Servers and the proxy keep running, so a restarted hub picks them up."""

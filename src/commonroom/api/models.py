@@ -6,8 +6,9 @@ from typing import Any
 
 from commonroom import urls
 from commonroom.auth.encryption import DecryptionError, decrypt_json
+from commonroom.auth.roles import role_names
 from commonroom.auth.scopes import Access
-from commonroom.db.models import Server, User
+from commonroom.db.models import Server, Service, User
 from commonroom.timeutil import isoformat
 from commonroom.web.identity import Caller, user_target
 
@@ -48,14 +49,14 @@ def user_model(
         model.update(admin=user.admin, user_info=user.user_info)
     if _granted(caller, "read:users", user):
         model.update(
-            roles=["admin", "user"] if user.admin else ["user"],
+            roles=role_names(user),
             server=urls.user_prefix(base_url, user.name) if default and default.running else None,
             pending=default.pending if default else None,
             created=isoformat(user.created),
             last_activity=isoformat(user.last_activity),
         )
     if _granted(caller, "read:users:groups", user):
-        model["groups"] = []
+        model["groups"] = sorted(g.name for g in user.groups)
     if _granted(caller, "read:users:activity", user):
         model["last_activity"] = isoformat(user.last_activity)
     if _granted(caller, "read:servers", user):
@@ -65,6 +66,22 @@ def user_model(
     if auth_state_key is not None and _granted(caller, "admin:auth_state", user):
         model["auth_state"] = _auth_state(auth_state_key, user)
     return model
+
+
+def service_model(service: Service, base_url: str) -> dict[str, Any]:
+    """JupyterHub's service model; command and pid come from a managed service's saved state."""
+    return {
+        "kind": "service",
+        "name": service.name,
+        "roles": role_names(service),
+        "admin": service.admin,
+        "url": service.url,
+        "prefix": f"{base_url}services/{service.name}/",
+        "command": service.state.get("command", []),
+        "pid": service.state.get("pid", 0),
+        "info": service.info,
+        "display": service.display,
+    }
 
 
 def _auth_state(key: str, user: User) -> dict[str, Any] | None:

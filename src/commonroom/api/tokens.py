@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse, Response
 
 from commonroom.api.deps import DB, CallerDep, find_user, require
+from commonroom.auth import roles, tokens
 from commonroom.auth import scopes as scope_rules
-from commonroom.auth import tokens
 from commonroom.auth.scopes import Target
 from commonroom.db.models import APIToken, User
 from commonroom.timeutil import isoformat, utcnow
 from commonroom.web.errors import APIError
-from commonroom.web.identity import Caller, owner_scopes
+from commonroom.web.identity import Caller
 
 router = APIRouter()
 
@@ -45,7 +45,7 @@ def token_model(row: APIToken) -> dict[str, Any]:
     }
 
 
-def grantable(caller: Caller, user: User, wanted: list[str]) -> list[str]:
+async def grantable(db: AsyncSession, caller: Caller, user: User, wanted: list[str]) -> list[str]:
     """The scopes to store for a new token of `user`; 400 when one is unknown or beyond what the caller and
     the owner both hold (a token never holds more than its owner, nor more than the token that made it)."""
     try:
@@ -55,7 +55,7 @@ def grantable(caller: Caller, user: User, wanted: list[str]) -> list[str]:
         expanded = scope_rules.expand([s for s in wanted if s != "inherit"], user.name)
     except scope_rules.ScopeError as exc:
         raise APIError(400, str(exc)) from None
-    beyond = expanded - scope_rules.intersect(expanded, caller.scopes & owner_scopes(user))
+    beyond = expanded - scope_rules.intersect(expanded, caller.scopes & await roles.scopes_of(db, user))
     if beyond or ("inherit" in wanted and caller.via == "token" and caller.token and "inherit" not in caller.token.scopes):
         raise APIError(400, f"Not assigning requested scopes {sorted(beyond) or ['inherit']}: you do not hold them.")
     return wanted
@@ -65,7 +65,7 @@ def grantable(caller: Caller, user: User, wanted: list[str]) -> list[str]:
 async def create_token(name: str, body: TokenRequest, caller: CallerDep, db: DB) -> JSONResponse:
     require(caller, "tokens", Target(user=name))
     user = await find_user(db, name)
-    wanted = grantable(caller, user, body.scopes if body.scopes is not None else ["inherit"])
+    wanted = await grantable(db, caller, user, body.scopes if body.scopes is not None else ["inherit"])
     row, token = await tokens.issue(db, user, wanted, note=body.note, expires_in=body.expires_in)
     await db.commit()
     return JSONResponse({**token_model(row), "token": token}, status_code=201)

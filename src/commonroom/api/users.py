@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
-from commonroom.api.models import user_model
+from commonroom.api.models import service_model, user_model
 from commonroom.api.pagination import page_of, reply
 from commonroom.auth.scopes import Target, split
 from commonroom.users import directory
@@ -43,7 +43,7 @@ class UserChange(BaseModel):
 
 
 def _check_admin_grant(caller: Caller, admin: bool | None) -> None:
-    if admin and not caller.user.admin:
+    if admin and not caller.admin:
         raise APIError(403, "Only administrators may make other users administrators.")
 
 
@@ -62,7 +62,9 @@ def _listable(caller: Caller) -> frozenset[str] | None:
 
 @router.get("/user")
 async def whoami(hub: HubDep, caller: CallerDep) -> dict[str, Any]:
-    model = user_model(caller, caller.user, hub.config.hub.base_url)
+    base_url = hub.config.hub.base_url
+    service = caller.service
+    model = service_model(service, base_url) if service else user_model(caller, caller.user, base_url)
     model["scopes"] = sorted(caller.scopes)
     model["token_id"] = f"a{caller.token.id}" if caller.token else None
     model["session_id"] = caller.token.session_id if caller.token else None
@@ -138,7 +140,7 @@ async def change_user(name: str, body: UserChange, hub: HubDep, caller: CallerDe
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
     if body.admin is not None:
-        if user.id == caller.user.id and not body.admin:
+        if caller.is_user(user) and not body.admin:
             raise APIError(400, "You cannot remove your own admin rights; ask another administrator.")
         user.admin = body.admin
     await db.commit()
@@ -149,7 +151,7 @@ async def change_user(name: str, body: UserChange, hub: HubDep, caller: CallerDe
 async def delete_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> Response:
     require(caller, "delete:users", Target(user=name))
     user = await find_user(db, name)
-    if user.id == caller.user.id:
+    if caller.is_user(user):
         raise APIError(400, "You cannot delete yourself; ask another administrator.")
     active = [s.name for s in user.servers if s.target is not None or s.pending is not None]
     tasks = [t for t in [await hub.servers.stop(name, s) for s in active] if t is not None]

@@ -53,7 +53,7 @@ async def add_user(db: AsyncSession, username: str, *, admin: bool = False, appr
         raise SignupError(problem)
     if (await db.execute(select(User.id).where(User.name == name))).first():
         raise SignupError(f"The user name '{name}' is taken; choose another.")
-    user = User(name=name, admin=admin, approved=approved)
+    user = User(name=name, admin=admin, approved=approved, servers=[], groups=[], roles=[])
     db.add(user)
     await db.flush()
     return user

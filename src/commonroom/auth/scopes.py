@@ -1,12 +1,13 @@
 """JupyterHub's scopes: the catalogue, expansion into sub-scopes, and checks against a target.
 
 Pure logic with no I/O, so every rule here is tested in milliseconds. A scope is "name" or "name!filter",
-where the filter is user=NAME, server=USER/SERVER, group=NAME or service=NAME.
+where the filter is user=NAME, server=USER/SERVER, group=NAME or service=NAME. Inside a role definition a bare
+`!user` or `!service` stands for whoever holds the role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -82,12 +83,17 @@ def split(scope: str) -> tuple[str, str | None]:
     return name, (flt or None)
 
 
-def validate(scope: str) -> None:
+BARE_FILTERS = ("user", "service")  # allowed without a value in roles: bound to the role's holder
+
+
+def validate(scope: str, in_role: bool = False) -> None:
     name, flt = split(scope)
     if name not in CATALOGUE:
         raise ScopeError(f"{scope!r} is not a known scope")
     if flt is not None:
         kind, _, value = flt.partition("=")
+        if in_role and flt in BARE_FILTERS:
+            return
         if kind not in FILTER_KINDS or not value:
             raise ScopeError(f"{scope!r} has a malformed filter (use !user=, !server=, !group= or !service=)")
 
@@ -99,8 +105,9 @@ def _closure(name: str) -> set[str]:
     return found
 
 
-def expand(scopes: Iterable[str], owner: str | None = None) -> frozenset[str]:
-    """Every scope the given ones imply, with filters carried to sub-scopes; `self` becomes !user=owner."""
+def expand(scopes: Iterable[str], owner: str | None = None, service: str | None = None) -> frozenset[str]:
+    """Every scope the given ones imply, with filters carried to sub-scopes; `self` and a bare `!user` bind to
+    the user `owner`, a bare `!service` to `service` (and are dropped when there is no such holder)."""
     result: set[str] = set()
     for scope in scopes:
         name, flt = split(scope)
@@ -108,6 +115,11 @@ def expand(scopes: Iterable[str], owner: str | None = None) -> frozenset[str]:
             if owner is not None:
                 result |= expand((f"{s}!user={owner}" for s in SELF_SCOPES), owner)
             continue
+        if flt in BARE_FILTERS:
+            holder = owner if flt == "user" else service
+            if holder is None:
+                continue
+            flt = f"{flt}={holder}"
         for sub in _closure(name):
             result.add(f"{sub}!{flt}" if flt else sub)
     return frozenset(result)
@@ -129,34 +141,40 @@ class Access(Enum):
     MISSING = "missing"  # the scope is not held at all: answer 403
 
 
-def _matches(flt: str, target: Target) -> bool:
+Members = Mapping[str, frozenset[str]]  # group name -> its members' names, for the groups named in !group=
+
+
+def _matches(flt: str, target: Target, members: Members) -> bool:
     kind, _, value = flt.partition("=")
     if kind == "user":
         return target.user == value
     if kind == "server":
         return target.server == value
     if kind == "group":
-        return value in target.groups
+        # A group, its members, and its members' servers all match a group filter.
+        return value in target.groups or (target.user is not None and target.user in members.get(value, ()))
     if kind == "service":
         return target.service == value
     return False
 
 
-def check(held: frozenset[str], required: str, target: Target | None = None) -> Access:
+def check(held: frozenset[str], required: str, target: Target | None = None, members: Members | None = None) -> Access:
     """Whether `held` (already expanded) grants `required` on `target`."""
     if required in held:
         return Access.GRANTED
     filters = [split(s)[1] for s in held if split(s)[0] == required]
     if not filters:
         return Access.MISSING
-    if target is not None and any(f is not None and _matches(f, target) for f in filters):
+    if target is not None and any(f is not None and _matches(f, target, members or {}) for f in filters):
         return Access.GRANTED
     return Access.FILTERED
 
 
-def check_any(held: frozenset[str], required: Iterable[str], target: Target | None = None) -> Access:
+def check_any(
+    held: frozenset[str], required: Iterable[str], target: Target | None = None, members: Members | None = None
+) -> Access:
     """The best answer over several acceptable scopes."""
-    results = {check(held, r, target) for r in required}
+    results = {check(held, r, target, members) for r in required}
     for outcome in (Access.GRANTED, Access.FILTERED):
         if outcome in results:
             return outcome
@@ -173,6 +191,11 @@ def intersect(token_scopes: frozenset[str], owner_scopes: frozenset[str]) -> fro
         elif flt is None:
             kept |= {s for s in owner_scopes if split(s)[0] == name}
     return frozenset(kept)
+
+
+def filtered_groups(held: Iterable[str]) -> set[str]:
+    """The groups named in !group= filters: their members must be known to check those scopes."""
+    return {flt.removeprefix("group=") for flt in (split(s)[1] for s in held) if flt and flt.startswith("group=")}
 
 
 def role_scopes(admin: bool) -> tuple[str, ...]:

@@ -32,7 +32,7 @@ async def accept(db: AsyncSession, identity: Identity, config: AuthConfig, key: 
         problem = name_problem(identity.name)
         if problem:
             raise AuthenticationError(f"Your name from the sign-in service, '{identity.name}', cannot be used: {problem}")
-        user = User(name=identity.name, admin=False, approved=True, user_info={})
+        user = User(name=identity.name, admin=False, approved=True, user_info={}, servers=[], groups=[], roles=[])
         db.add(user)
     elif not user.approved:
         raise AuthenticationError(AWAITING)

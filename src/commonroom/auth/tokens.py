@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth.secrets import hash_secret, new_token
-from commonroom.db.models import APIToken, User
+from commonroom.db.models import APIToken, Service, User
 from commonroom.timeutil import utcnow
 
 SERVER_TOKEN_NOTE = "Server at "
@@ -18,7 +18,7 @@ SERVER_TOKEN_NOTE = "Server at "
 
 async def issue(
     db: AsyncSession,
-    user: User,
+    owner: User | Service,
     scopes: Sequence[str] = ("inherit",),
     *,
     note: str = "",
@@ -27,13 +27,14 @@ async def issue(
     oauth_client_id: str | None = None,
     session_id: str | None = None,
 ) -> tuple[APIToken, str]:
-    """Store a new token for `user` and return its row and its only clear copy."""
+    """Store a new token for a user or a service and return its row and its only clear copy."""
     for scope in scopes:
         if scope != "inherit":
             scope_rules.validate(scope)
     token = new_token()
     row = APIToken(
-        user_id=user.id,
+        user_id=owner.id if isinstance(owner, User) else None,
+        service_id=owner.id if isinstance(owner, Service) else None,
         prefix=token[:4],
         hashed=hash_secret(token),
         scopes=list(scopes),
@@ -58,13 +59,18 @@ async def find(db: AsyncSession, token: str) -> APIToken | None:
     return row
 
 
-def effective_scopes(row: APIToken) -> frozenset[str]:
-    """What a token may do: its scopes, cut to what its owner holds, plus the owner's identify scopes."""
-    owner = scope_rules.expand(scope_rules.role_scopes(row.user.admin), row.user.name)
-    identify = scope_rules.expand([f"read:users:name!user={row.user.name}", f"read:users:groups!user={row.user.name}"])
+def effective_scopes(row: APIToken, owner: frozenset[str]) -> frozenset[str]:
+    """What a token may do: its scopes, cut to what its owner holds (`owner`, expanded), plus the owner's
+    identify scopes."""
+    if row.user_id is None and row.service is not None:
+        name, service = None, row.service.name
+        identify = scope_rules.expand([f"read:services:name!service={service}"])
+    else:
+        name, service = row.user.name, None
+        identify = scope_rules.expand([f"read:users:name!user={name}", f"read:users:groups!user={name}"])
     if "inherit" in row.scopes:
         return owner | identify
-    return scope_rules.intersect(scope_rules.expand(row.scopes, row.user.name), owner) | identify
+    return scope_rules.intersect(scope_rules.expand(row.scopes, name, service), owner) | identify
 
 
 async def revoke_server_tokens(db: AsyncSession, server_id: int) -> None:

@@ -324,8 +324,25 @@ class SpawnerConfig(Section):
         return self
 
 
+class CullerConfig(Section):
+    """The hub's own idle culler: busy kernels and running terminal jobs count as activity, silence alone does not."""
+
+    enabled: bool = Field(True, description="Stop servers that are idle too long (or older than max_age).")
+    idle_timeout: float = Field(
+        3600, ge=0, description="Seconds without activity before a server is stopped, unless its profile sets "
+        "idle_timeout; 0: never for inactivity."
+    )
+    max_age: float = Field(0, ge=0, description="Seconds after its start when a server is stopped even if active; 0: no limit.")
+    check_interval: float = Field(60, gt=0, description="Seconds between the culler's checks of running servers.")
+    warning_before: float = Field(
+        600, ge=0, description="Seconds before a stop when its owner is warned (home page and JupyterLab) and may "
+        "keep the server running with one click; at most half the timeout."
+    )
+
+
 class Config(Section):
     hub: HubConfig = Field(default_factory=HubConfig)
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     spawner: SpawnerConfig = Field(default_factory=SpawnerConfig)
+    culler: CullerConfig = Field(default_factory=CullerConfig)

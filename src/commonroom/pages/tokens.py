@@ -39,7 +39,7 @@ async def create_token(request: Request, db: DB) -> Response:
     if expires not in EXPIRY_CHOICES:
         return await _page(request, db, 400, problem=f"Choose an expiry from the list, not {expires!r}.")
     try:
-        scopes = grantable(caller, caller.user, form.get("scopes", "").split() or ["inherit"])
+        scopes = await grantable(db, caller, caller.user, form.get("scopes", "").split() or ["inherit"])
     except APIError as exc:
         return await _page(request, db, 400, problem=exc.message)
     note = form.get("note", "").strip()[:1023] or "Made on the token page"

@@ -10,10 +10,7 @@ from urllib.parse import quote, urlsplit
 from commonroom import urls
 from commonroom.auth import scopes
 from commonroom.config.models import Config, split_hostport
-
-# How often servers report activity. JupyterHub's default is 300 s; a minute keeps culling decisions fresh
-# while costing the hub one small write per server per minute.
-ACTIVITY_INTERVAL_SECONDS = 60
+from commonroom.culling.decide import report_interval
 
 
 def hub_api_url(config: Config) -> str:
@@ -44,7 +41,7 @@ def server_env(config: Config, user: str, server: str, api_token: str) -> dict[s
         "JUPYTERHUB_CLIENT_ID": urls.client_id(user, server),
         "JUPYTERHUB_API_URL": api_url,
         "JUPYTERHUB_ACTIVITY_URL": f"{api_url}/users/{quote(user, safe='')}/activity",
-        "JUPYTERHUB_ACTIVITY_INTERVAL": str(ACTIVITY_INTERVAL_SECONDS),
+        "JUPYTERHUB_ACTIVITY_INTERVAL": str(report_interval(config)),
         "JUPYTERHUB_BASE_URL": config.hub.base_url,
         "JUPYTERHUB_SERVICE_PREFIX": prefix,
         "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback",

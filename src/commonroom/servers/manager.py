@@ -220,8 +220,8 @@ class ServerManager:
 
     # ---- stop --------------------------------------------------------------------------------------------
 
-    async def stop(self, user_name: str, server_name: str = "") -> asyncio.Task[None] | None:
-        """Begin stopping a server; None if it was not running."""
+    async def stop(self, user_name: str, server_name: str = "", reason: str | None = None) -> asyncio.Task[None] | None:
+        """Begin stopping a server; None if it was not running. `reason` is shown to its owner next time."""
         running = self.live.get((user_name, server_name))
         async with self.sessions() as db:
             user = await self._user(db, user_name)
@@ -238,15 +238,15 @@ class ServerManager:
             row.pending = "stop"
             await db.commit()
         running = self.live[(user_name, server_name)]
-        running.task = asyncio.create_task(self._stop(row.id, user_name, server_name, spawner))
+        running.task = asyncio.create_task(self._stop(row.id, user_name, server_name, spawner, reason))
         return running.task
 
-    async def _stop(self, server_id: int, user: str, server: str, spawner: Spawner) -> None:
+    async def _stop(self, server_id: int, user: str, server: str, spawner: Spawner, reason: str | None) -> None:
         try:
             await self.proxy.delete_route(self.prefix(user, server))
             await spawner.stop()
         finally:
-            await self.mark_stopped(server_id, failure=None)
+            await self.mark_stopped(server_id, failure=reason)
             log.info("server %s stopped", display_name(user, server))
 
     # ---- watching ----------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ async def create(db: AsyncSession, raw_names: Sequence[str], admin: bool) -> lis
     if not names:
         raise DirectoryError(400, "usernames must list at least one name.")
     existing = set((await db.execute(select(User.name).where(User.name.in_(names)))).scalars())
-    new = [User(name=n, admin=admin, approved=True, servers=[]) for n in names if n not in existing]
+    new = [User(name=n, admin=admin, approved=True, servers=[], groups=[], roles=[]) for n in names if n not in existing]
     if not new:
         raise DirectoryError(409, f"All {len(names)} users already exist: {', '.join(names)}")
     db.add_all(new)

@@ -6,7 +6,8 @@ if it also carries a cookie.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
@@ -15,33 +16,66 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from commonroom.auth import roles, tokens
 from commonroom.auth import scopes as scope_rules
-from commonroom.auth import tokens
 from commonroom.auth.secrets import hash_secret, new_url_secret
-from commonroom.db.models import APIToken, BrowserSession, User
+from commonroom.db.models import APIToken, BrowserSession, Service, User
 from commonroom.timeutil import utcnow
+from commonroom.web.errors import APIError
 
 SESSION_COOKIE = "commonroom-session"
 
 
 @dataclass(frozen=True)
 class Caller:
-    user: User
+    """A user or a service (through its own token), with what it may do on this request.
+
+    `members` holds the members of the groups named in the caller's !group= filters, so checks need no query.
+    """
+
+    owner: User | Service
     scopes: frozenset[str]
     via: Literal["token", "cookie"]
     token: APIToken | None = None
+    members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def user(self) -> User:
+        """The person calling. A service reaching an action only people can take gets a 403, never a crash."""
+        if isinstance(self.owner, User):
+            return self.owner
+        raise APIError(403, f"Service {self.owner.name} cannot do this: it needs a user's token.")
+
+    @property
+    def service(self) -> Service | None:
+        return self.owner if isinstance(self.owner, Service) else None
+
+    @property
+    def name(self) -> str:
+        return self.owner.name
+
+    @property
+    def admin(self) -> bool:
+        return self.owner.admin
+
+    def is_user(self, user: User) -> bool:
+        return isinstance(self.owner, User) and self.owner.id == user.id
 
     def check(self, required: str | tuple[str, ...], target: scope_rules.Target | None = None) -> scope_rules.Access:
         wanted = (required,) if isinstance(required, str) else required
-        return scope_rules.check_any(self.scopes, wanted, target)
+        return scope_rules.check_any(self.scopes, wanted, target, self.members)
 
 
 def user_target(user: User, server: str | None = None) -> scope_rules.Target:
     return scope_rules.Target(user=user.name, server=f"{user.name}/{server}" if server is not None else None)
 
 
-def owner_scopes(user: User) -> frozenset[str]:
-    return scope_rules.expand(scope_rules.role_scopes(user.admin), user.name)
+async def _caller(
+    db: AsyncSession, owner: User | Service, via: Literal["token", "cookie"], token: APIToken | None = None
+) -> Caller:
+    held = await roles.scopes_of(db, owner)
+    scopes = tokens.effective_scopes(token, held) if token is not None else held
+    return Caller(owner, scopes, via, token, await roles.members_of(db, scope_rules.filtered_groups(scopes)))
 
 
 def header_token(request: Request) -> str | None:
@@ -60,10 +94,13 @@ async def from_token(db: AsyncSession, token: str) -> Caller | None:
     now = utcnow()
     if row.last_activity is None or now - row.last_activity > timedelta(seconds=30):
         row.last_activity = now
-        if not row.note.startswith(tokens.SERVER_TOKEN_NOTE):
+        if row.user_id is not None and not row.note.startswith(tokens.SERVER_TOKEN_NOTE):
             row.user.last_activity = now
         await db.commit()
-    return Caller(row.user, tokens.effective_scopes(row), "token", row)
+    owner: User | Service | None = row.user if row.user_id is not None else row.service
+    if owner is None:
+        return None
+    return await _caller(db, owner, "token", row)
 
 
 async def from_cookie(db: AsyncSession, request: Request) -> Caller | None:
@@ -77,7 +114,7 @@ async def from_cookie(db: AsyncSession, request: Request) -> Caller | None:
     user = await db.get(User, session.user_id)
     if user is None or not user.approved:
         return None
-    return Caller(user, owner_scopes(user), "cookie")
+    return await _caller(db, user, "cookie")
 
 
 async def identify(db: AsyncSession, request: Request) -> Caller | None:
