@@ -53,6 +53,10 @@ REPLIES: dict[tuple[str, str], dict[str, Reply]] = {
     ("post", "/proxy"): {"200": None},
     ("post", "/shutdown"): {"202": schemas.Message},
     ("get", "/authorizations/token/{token}"): {"200": schemas.UserModel},
+    ("get", "/users/{name}/server/cull"): {"200": schemas.CullStatus},
+    ("post", "/users/{name}/server/cull"): {"200": schemas.CullStatus},
+    ("get", "/users/{name}/servers/{server}/cull"): {"200": schemas.CullStatus},
+    ("post", "/users/{name}/servers/{server}/cull"): {"200": schemas.CullStatus},
 }
 # Bodies that handlers read raw (they accept an empty body, or JupyterHub's legacy forms).
 REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
@@ -64,7 +68,7 @@ REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
 }
 MODELS: tuple[type[BaseModel], ...] = (
     *REQUESTS.values(), schemas.Error, schemas.Identity, schemas.UserPage, schemas.NewToken, schemas.TokenList,
-    schemas.RoutePage, schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route,
+    schemas.RoutePage, schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route, schemas.CullStatus,
 )  # fmt: skip
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
 NO_AUTH = {("get", "/"), ("get", "/health"), ("head", "/health")}

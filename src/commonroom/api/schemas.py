@@ -98,6 +98,17 @@ class TokenList(BaseModel):
     api_tokens: list[TokenModel]
 
 
+class CullStatus(BaseModel):
+    """When the culler will stop a server if nothing happens, and the warning to show until then."""
+
+    action: str = Field(description="keep, warn (the warning is due) or cull (the stop is due at the next check)")
+    cause: str | None = Field(None, description="idle or max_age: what sets cull_at; null when nothing would stop it")
+    cull_at: str | None = None
+    seconds_left: float | None = None
+    warning: str = Field(description="What to tell the person now; empty unless action is warn")
+    poll_seconds: float = Field(description="How soon a page showing this should ask again")
+
+
 class Route(BaseModel):
     routespec: str
     target: str | None = None
