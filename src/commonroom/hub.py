@@ -31,6 +31,8 @@ from commonroom.proxy import process as proxy_process
 from commonroom.proxy.client import ProxyApiError, ProxyClient
 from commonroom.servers import reattach, routes
 from commonroom.servers.manager import ServerManager
+from commonroom.services import registry as service_registry
+from commonroom.services.supervisor import ServiceStartError, Supervisor
 from commonroom.spawners.base import ServerSpec, Spawner, load_spawner_class
 from commonroom.timeutil import utcnow
 
@@ -79,6 +81,7 @@ class Hub:
         self.spawner_class = load_spawner_class(self.config.spawner.kind)
         self.proxy = ProxyClient(self.config.proxy.api_url, self.secrets.proxy_token)
         self.servers = ServerManager(self.config, self.sessions, self.proxy, self._make_spawner)
+        self.services = Supervisor(self.config, self.sessions, self.data_dir)
         self.servers.auth_env = self._auth_env
         self.culler = Culler(self.config, self.servers)
         self._loops: list[asyncio.Task[None]] = []
@@ -107,8 +110,15 @@ class Hub:
 
     async def start(self) -> None:
         await migrate(self.engine)
+        async with self.sessions() as db:
+            await service_registry.sync_config(db, self.config)
+            await db.commit()
         await self.ensure_proxy()
         await reattach.reattach(self.servers)
+        try:
+            await self.services.start()
+        except ServiceStartError as exc:
+            raise HubStartError(str(exc)) from None
         await routes.sync(self.servers, self.hub_target)
         await self.announce_first_admin_link()
         self._loops = [
@@ -125,6 +135,7 @@ class Hub:
         for task in self._loops:
             with suppress(asyncio.CancelledError):
                 await task
+        await self.services.aclose()
         await self.servers.aclose()
         await self.proxy.aclose()
         await self.engine.dispose()
@@ -148,6 +159,7 @@ class Hub:
             await self.servers.mark_stopped(row.id, failure=None)
 
         await asyncio.gather(*(stop(row) for row in rows))
+        await self.services.stop_all()
         if proxy and self.config.proxy.managed:
             await proxy_process.stop_proxy(self.proxy_pid_file)
         return len(rows)

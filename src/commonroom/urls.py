@@ -16,6 +16,11 @@ def user_prefix(base_url: str, user: str, server: str = "") -> str:
     return f"{prefix}{quote(server, safe='')}/" if server else prefix
 
 
+def service_prefix(base_url: str, name: str) -> str:
+    """/services/<name>/ under base_url, where the proxy routes a service that has a url."""
+    return f"{base_url}services/{quote(name, safe='')}/"
+
+
 def hub_path(base_url: str, path: str = "") -> str:
     """A hub page or API path: hub_path("/", "api/users") -> /hub/api/users."""
     return f"{base_url}hub/{path.lstrip('/')}"

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from commonroom.api.deps import DB, HubDep
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth import tokens
-from commonroom.auth.secrets import hash_secret, new_url_secret, same
+from commonroom.auth.secrets import hash_secret, matches, new_url_secret, same
 from commonroom.db.models import OAuthClient, OAuthCode, User
 from commonroom.pages.render import render
 from commonroom.timeutil import utcnow
@@ -121,7 +121,7 @@ async def token(request: Request, db: DB) -> Response:
     if fields.get("grant_type") != "authorization_code":
         return _oauth_error(400, "unsupported_grant_type", "Only grant_type=authorization_code is supported.")
     client = await db.get(OAuthClient, fields.get("client_id", ""))
-    if client is None or not same(client.hashed_secret, hash_secret(fields.get("client_secret", ""))):
+    if client is None or not matches(client.hashed_secret, fields.get("client_secret", "")):
         return _oauth_error(403, "invalid_client", "Wrong client id or secret.")
     row = (await db.execute(select(OAuthCode).where(OAuthCode.hashed == hash_secret(fields.get("code", ""))))).scalar_one_or_none()
     if row is None or row.client_id != client.identifier or row.expires_at <= utcnow():

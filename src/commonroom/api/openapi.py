@@ -21,7 +21,7 @@ TEXT = {"text/plain": {"schema": {"type": "string", "maxLength": 0}}}
 EVENTS = {"text/event-stream": {"schema": {"type": "string"}}}
 
 # (method, path under the API prefix) -> {status: model, list of models (one of), "text", "events" or None}
-Reply = type[BaseModel] | list[Any] | str | None
+Reply = type[BaseModel] | list[Any] | dict[str, Any] | str | None
 REPLIES: dict[tuple[str, str], dict[str, Reply]] = {
     ("get", "/"): {"200": schemas.Version},
     ("get", "/health"): {"200": None},
@@ -57,6 +57,10 @@ REPLIES: dict[tuple[str, str], dict[str, Reply]] = {
     ("post", "/users/{name}/server/cull"): {"200": schemas.CullStatus},
     ("get", "/users/{name}/servers/{server}/cull"): {"200": schemas.CullStatus},
     ("post", "/users/{name}/servers/{server}/cull"): {"200": schemas.CullStatus},
+    ("get", "/services"): {"200": {"type": "object", "additionalProperties": {"$ref": REF.format(model="ServiceModel")}}},
+    ("get", "/services/{name}"): {"200": schemas.ServiceModel},
+    ("post", "/services/{name}"): {"201": schemas.NewService},
+    ("delete", "/services/{name}"): {"200": None},
 }
 # Bodies that handlers read raw (they accept an empty body, or JupyterHub's legacy forms).
 REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
@@ -69,6 +73,7 @@ REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
 MODELS: tuple[type[BaseModel], ...] = (
     *REQUESTS.values(), schemas.Error, schemas.Identity, schemas.UserPage, schemas.NewToken, schemas.TokenList,
     schemas.RoutePage, schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route, schemas.CullStatus,
+    schemas.ServiceModel, schemas.NewService,
 )  # fmt: skip
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
 NO_AUTH = {("get", "/"), ("get", "/health"), ("head", "/health")}
@@ -115,6 +120,8 @@ def _fix_operation(method: str, path: str, operation: dict[str, Any]) -> None:
         operation["security"] = [{"token": []}]
     if method in ("post", "put", "patch", "delete") and (method, path) not in NO_AUTH:
         responses.setdefault("409", ERROR)
+    if (method, path) == ("delete", "/services/{name}"):
+        responses["405"] = ERROR  # defined in the config file
     if path.endswith("/server") or "/servers/" in path:
         responses.update({"429": ERROR, "500": ERROR})
     operation["responses"] = responses

@@ -109,6 +109,23 @@ class CullStatus(BaseModel):
     poll_seconds: float = Field(description="How soon a page showing this should ask again")
 
 
+class ServiceModel(Loose):
+    kind: str
+    name: str
+    admin: bool
+    roles: list[str] | None = None
+    url: str | None = None
+    prefix: str | None = Field(None, description="/services/<name>/ when it has a url, else empty")
+    command: list[str] | None = None
+    pid: int | None = Field(None, description="Its process when the hub runs it, else 0")
+    info: dict[str, Any] | None = None
+    display: bool | None = None
+
+
+class NewService(ServiceModel):
+    api_token: str = Field(description="The service's token; shown only now.")
+
+
 class Route(BaseModel):
     routespec: str
     target: str | None = None

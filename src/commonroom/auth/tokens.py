@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth import scopes as scope_rules
-from commonroom.auth.secrets import hash_secret, new_token
+from commonroom.auth.secrets import CHOSEN_SCHEME, hash_chosen, hash_secret, matches, new_token
 from commonroom.db.models import APIToken, Service, User
 from commonroom.timeutil import utcnow
 
@@ -26,17 +27,21 @@ async def issue(
     server_id: int | None = None,
     oauth_client_id: str | None = None,
     session_id: str | None = None,
+    chosen: str | None = None,
 ) -> tuple[APIToken, str]:
-    """Store a new token for a user or a service and return its row and its only clear copy."""
+    """Store a new token for a user or a service and return its row and its only clear copy.
+
+    chosen: a token a person picked (a service's api_token in the config), stored with the slow salted hash.
+    """
     for scope in scopes:
         if scope != "inherit":
             scope_rules.validate(scope)
-    token = new_token()
+    token = chosen or new_token()
     row = APIToken(
         user_id=owner.id if isinstance(owner, User) else None,
         service_id=owner.id if isinstance(owner, Service) else None,
         prefix=token[:4],
-        hashed=hash_secret(token),
+        hashed=hash_chosen(token) if chosen else hash_secret(token),
         scopes=list(scopes),
         note=note,
         expires_at=utcnow() + timedelta(seconds=expires_in) if expires_in else None,
@@ -54,9 +59,20 @@ async def find(db: AsyncSession, token: str) -> APIToken | None:
     if not 8 <= len(token) <= 255:
         return None
     row = (await db.execute(select(APIToken).where(APIToken.hashed == hash_secret(token)))).scalar_one_or_none()
+    if row is None:
+        row = await _find_chosen(db, token)
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
         return None
     return row
+
+
+async def _find_chosen(db: AsyncSession, token: str) -> APIToken | None:
+    """A token a person picked is salted, so it is found by its first characters and then compared."""
+    query = select(APIToken).where(APIToken.prefix == token[:4], APIToken.hashed.startswith(CHOSEN_SCHEME + ":"))
+    for row in (await db.execute(query)).scalars():
+        if await asyncio.to_thread(matches, row.hashed, token):
+            return row
+    return None
 
 
 def effective_scopes(row: APIToken, owner: frozenset[str]) -> frozenset[str]:

@@ -340,9 +340,140 @@ class CullerConfig(Section):
     )
 
 
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+
+
+def check_service_name(value: str) -> str:
+    """A service name that is safe in /services/<name>/ and in an OAuth client id."""
+    if not _SERVICE_NAME.fullmatch(value):
+        raise ValueError("a service name uses only letters, digits, '.', '_' and '-', starts with a letter or "
+                         "digit and has at most 255 characters, e.g. 'idle-culler'")  # fmt: skip
+    return value
+
+
+def check_service_url(value: str) -> str:
+    if value and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", value):
+        raise ValueError("must be an http:// or https:// URL where the service listens, e.g. 'http://127.0.0.1:10101'")
+    return value
+
+
+class ServiceConfig(Section):
+    """A program that uses the hub's API: external (it runs on its own) or managed (the hub runs it)."""
+
+    name: str = Field(description="Name in the API and in the URL /services/<name>/: [A-Za-z0-9._-].")
+    url: str = Field("", description="Where the service listens; the proxy routes /services/<name>/ there.")
+    command: list[str] = Field(
+        default_factory=list, description="Set: a managed service the hub starts, restarts and stops."
+    )
+    environment: dict[str, str] = Field(default_factory=dict, description="Extra environment of a managed service.")
+    cwd: Path | None = Field(None, description="Working folder of a managed service; empty: hub.data_dir.")
+    user: str = Field("", description="OS account a managed service runs as (hub as root); empty: the hub's.")
+    api_token: str = Field(
+        "", description="The service's API token (8-255 characters, stored hashed); empty: generated for a "
+        "managed service, none for an external one.",
+    )
+    oauth_client_id: str = Field(
+        "", description="OAuth client id for signing people in; must start with 'service-'. Empty: service-<name>."
+    )
+    oauth_redirect_uri: str = Field(
+        "", description="Where the hub sends people back after sign-in; empty: /services/<name>/oauth_callback."
+    )
+    oauth_no_confirm: bool = Field(False, description="Accepted for JupyterHub configs; the hub never asks to confirm.")
+    display: bool = Field(True, description="List the service on people's home page (when it has a url).")
+    info: dict[str, str] = Field(default_factory=dict, description="Free-form facts shown with the service.")
+    admin: bool = Field(False, description="Deprecated (JupyterHub): gives the admin role; prefer [[roles]].")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_service_name(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_service_url(value)
+
+    @field_validator("cwd", mode="before")
+    @classmethod
+    def _no_cwd(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if value and not 8 <= len(value) <= 255:
+            raise ValueError("must have 8 to 255 characters; `openssl rand -hex 32` makes a good one")
+        return value
+
+    @field_validator("oauth_client_id")
+    @classmethod
+    def _client_id(cls, value: str) -> str:
+        if value and not value.startswith("service-"):
+            raise ValueError(f"must start with 'service-', e.g. 'service-{value}'")
+        return value
+
+    @property
+    def client_id(self) -> str:
+        return self.oauth_client_id or f"service-{self.name}"
+
+
+class CullerConfig(Section):
+    """The hub's own idle culler: busy kernels and running terminal jobs count as activity, silence alone does not."""
+
+    enabled: bool = Field(True, description="Stop servers that are idle too long (or older than max_age).")
+    idle_timeout: float = Field(
+        3600, ge=0, description="Seconds without activity before a server is stopped, unless its profile sets "
+        "idle_timeout; 0: never for inactivity."
+    )
+    max_age: float = Field(0, ge=0, description="Seconds after its start when a server is stopped even if active; 0: no limit.")
+    check_interval: float = Field(60, gt=0, description="Seconds between the culler's checks of running servers.")
+    warning_before: float = Field(
+        600, ge=0, description="Seconds before a stop when its owner is warned (home page and JupyterLab) and may "
+        "keep the server running with one click; at most half the timeout."
+    )
+
+
+class RoleSpec(Section):
+    """A role from the config file (JupyterHub's load_roles entry); rewritten in the database at each start."""
+
+    name: str = Field(description="3-255 characters: lowercase letters, digits and -_~. , e.g. 'teaching-assistant'.")
+    description: str = Field("", description="What the role is for, shown in the API.")
+    scopes: list[str] = Field(default_factory=list, description="JupyterHub scope names, e.g. 'servers!group=class-a'.")
+    users: list[str] = Field(default_factory=list, description="Users who hold the role (created if missing).")
+    groups: list[str] = Field(default_factory=list, description="Groups whose members hold it (created if missing).")
+    services: list[str] = Field(default_factory=list, description="Services that hold it.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        problem = scope_rules.role_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        bad = scope_rules.invalid(value, in_role=True)
+        if bad:
+            raise ValueError(f"unknown or malformed scopes {bad}; see the scope list in the README")
+        return value
+
+
 class Config(Section):
     hub: HubConfig = Field(default_factory=HubConfig)
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
     spawner: SpawnerConfig = Field(default_factory=SpawnerConfig)
     culler: CullerConfig = Field(default_factory=CullerConfig)
+    services: list[ServiceConfig] = Field(
+        default_factory=list, description="Services: programs that use the hub's API; see \"Services\" in the README."
+    )
+
+    @model_validator(mode="after")
+    def _services(self) -> Config:
+        for what, values in (("name", [s.name for s in self.services]), ("oauth_client_id", [s.client_id for s in self.services])):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"services: each {what} must be used once; repeated: {', '.join(repeated)}")
+        return self

@@ -31,32 +31,40 @@ def public_host(config: Config) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def server_env(config: Config, user: str, server: str, api_token: str) -> dict[str, str]:
-    prefix = urls.user_prefix(config.hub.base_url, user, server)
-    api_url = hub_api_url(config)
-    access = json.dumps(scopes.access_scopes(user, server))
+def hub_client_env(config: Config, api_token: str, client_id: str, callback: str, access: list[str]) -> dict[str, str]:
+    """What every program that uses the hub's API and signs people in through it gets: servers and services."""
+    access_json = json.dumps(access)
     env = {
         "JUPYTERHUB_API_TOKEN": api_token,
         "JPY_API_TOKEN": api_token,
-        "JUPYTERHUB_CLIENT_ID": urls.client_id(user, server),
-        "JUPYTERHUB_API_URL": api_url,
-        "JUPYTERHUB_ACTIVITY_URL": f"{api_url}/users/{quote(user, safe='')}/activity",
-        "JUPYTERHUB_ACTIVITY_INTERVAL": str(report_interval(config)),
+        "JUPYTERHUB_CLIENT_ID": client_id,
+        "JUPYTERHUB_API_URL": hub_api_url(config),
         "JUPYTERHUB_BASE_URL": config.hub.base_url,
-        "JUPYTERHUB_SERVICE_PREFIX": prefix,
-        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{prefix}oauth_callback",
-        "JUPYTERHUB_OAUTH_ACCESS_SCOPES": access,
-        "JUPYTERHUB_OAUTH_SCOPES": access,
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": callback,
+        "JUPYTERHUB_OAUTH_ACCESS_SCOPES": access_json,
+        "JUPYTERHUB_OAUTH_SCOPES": access_json,
         "JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES": "[]",
-        "JUPYTERHUB_USER": user,
-        "JUPYTERHUB_SERVER_NAME": server,
         "JUPYTERHUB_HOST": public_host(config),
-        "JUPYTERHUB_DEFAULT_URL": config.spawner.default_url,
         "JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED": "0",
     }
     if config.hub.public_url:
         env["JUPYTERHUB_PUBLIC_URL"] = config.hub.public_url
         env["JUPYTERHUB_PUBLIC_HUB_URL"] = config.hub.public_url.rstrip("/") + urls.hub_path(config.hub.base_url)
+    return env
+
+
+def server_env(config: Config, user: str, server: str, api_token: str) -> dict[str, str]:
+    prefix = urls.user_prefix(config.hub.base_url, user, server)
+    access = scopes.access_scopes(user, server)
+    env = hub_client_env(config, api_token, urls.client_id(user, server), f"{prefix}oauth_callback", access)
+    env.update(
+        JUPYTERHUB_ACTIVITY_URL=f"{env['JUPYTERHUB_API_URL']}/users/{quote(user, safe='')}/activity",
+        JUPYTERHUB_ACTIVITY_INTERVAL=str(report_interval(config)),
+        JUPYTERHUB_SERVICE_PREFIX=prefix,
+        JUPYTERHUB_USER=user,
+        JUPYTERHUB_SERVER_NAME=server,
+        JUPYTERHUB_DEFAULT_URL=config.spawner.default_url,
+    )
     return env
 
 

@@ -2,17 +2,20 @@
 
 The proxy may restart, or be replaced, at any moment; the hub checks the table every few seconds and puts
 back what is missing, so people lose at most a few seconds of routing, not minutes as with the incumbent.
-Routes of servers with a pending action are left alone: their spawn or stop task owns them.
+Routes of servers with a pending action are left alone: their spawn or stop task owns them. Services with a
+url get /services/<name>/ (the proxy keeps the path, so a service serves under that prefix).
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from commonroom.db.models import Server
+from commonroom import urls
+from commonroom.db.models import Server, Service
 from commonroom.servers.manager import ServerManager
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,9 @@ async def expected_routes(manager: ServerManager, hub_target: str) -> tuple[dict
                 busy.add(prefix)
             elif row.target:
                 wanted[prefix] = (row.target, {"user": row.user.name, "server_name": row.name})
+        for service in (await db.execute(select(Service).where(Service.url != ""))).scalars():
+            parts = urlsplit(service.url)
+            wanted[urls.service_prefix(base, service.name)] = (f"{parts.scheme}://{parts.netloc}", {"service": service.name})
     return wanted, busy
 
 
