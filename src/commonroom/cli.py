@@ -50,10 +50,14 @@ async def _serve(config: Config, log_level: str) -> int:
     server = uvicorn.Server(
         uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
     )
+    hub.request_exit = lambda: setattr(server, "should_exit", True)
     try:
         await server.serve()
     finally:
         await hub.stop()
+    if hub.exit_reason:
+        print(f"commonroom serve: {hub.exit_reason}", file=sys.stderr)
+        return 1
     return 0 if server.started else 1
 
 

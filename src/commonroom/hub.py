@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -80,14 +82,26 @@ class Hub:
         self.authenticator: Authenticator = load_authenticator_class(self.config.auth.authenticator)(self.config.auth)
         self.spawner_class = load_spawner_class(self.config.spawner.kind)
         self.proxy = ProxyClient(self.config.proxy.api_url, self.secrets.proxy_token)
+        # Whether the hub restarts the proxy when it dies; off once PATCH /proxy pointed the hub elsewhere.
+        self.proxy_managed = self.config.proxy.managed
         self.servers = ServerManager(self.config, self.sessions, self.proxy, self._make_spawner)
         self.services = Supervisor(self.config, self.sessions, self.data_dir)
         self.servers.auth_env = self._auth_env
         self.culler = Culler(self.config, self.servers)
+        self.servers.give_up = self._give_up
+        # Why the hub decided to exit on its own (the serve command then exits with status 1), and how it
+        # asks the HTTP server to end (set by the serve command).
+        self.exit_reason: str | None = None
+        self.request_exit: Callable[[], None] = lambda: os.kill(os.getpid(), signal.SIGTERM)
         self._loops: list[asyncio.Task[None]] = []
 
     async def _auth_env(self, db: AsyncSession, user: User) -> dict[str, str]:
         return await signin.spawn_env(db, user, self.authenticator, self.config.auth, self.secrets.encryption_key)
+
+    def _give_up(self, reason: str) -> None:
+        log.critical("%s", reason)
+        self.exit_reason = reason
+        self.request_exit()
 
     def _make_spawner(self, spec: ServerSpec, state: dict[str, Any]) -> Spawner:
         return self.spawner_class(self.config.spawner, spec, state)
@@ -215,9 +229,23 @@ class Hub:
 
     async def check_proxy(self) -> None:
         """Restart a managed proxy that died and put back routes a restarted proxy lost."""
-        if self.config.proxy.managed and not proxy_process.is_running(self.proxy_pid_file):
+        if self.proxy_managed and not proxy_process.is_running(self.proxy_pid_file):
             log.warning("the proxy is not running; starting it again")
             await self.ensure_proxy()
+        await routes.sync(self.servers, self.hub_target)
+
+    async def repoint_proxy(self, api_url: str, token: str) -> None:
+        """Use another proxy from now on (PATCH /proxy; until the next start, which reads the config again).
+
+        The new proxy must answer first, so a typo leaves the hub on the proxy that works. The hub no longer
+        restarts the old one; routes are written to the new one at once.
+        """
+        async with ProxyClient(api_url, token, retry_for=2) as probe:
+            await probe.get_routes()
+        old, self.proxy = self.proxy, ProxyClient(api_url, token)
+        self.servers.proxy, self.proxy_managed = self.proxy, False
+        await old.aclose()
+        log.warning("now using the proxy at %s (PATCH /proxy)", api_url)
         await routes.sync(self.servers, self.hub_target)
 
     # ---- first administrator -----------------------------------------------------------------------------

@@ -47,6 +47,25 @@ def test_named_server_names_and_limits(hub: HubProcess) -> None:
         assert api.put("/users/ned/server").status_code == 405
 
 
+def test_display_names_and_the_deprecated_admin_access(hub: HubProcess, admin: str) -> None:
+    token = hub.add_user("dora")
+    with hub.api(token) as api:
+        made = api.put("/users/dora/servers/gpu", json={"display_name": "GPU box (A100)"})
+        assert made.status_code == 201 and made.json()["display_name"] == "GPU box (A100)"
+        for bad in ("", "tab\there", "x" * 256, 7):
+            reply = api.patch("/users/dora/servers/gpu", json={"display_name": bad})
+            assert reply.status_code == 400 and "display_name" in reply.json()["message"], bad
+        changed = api.patch("/users/dora/servers/gpu", json={"display_name": "Thesis ✍"})
+        assert changed.status_code == 200 and changed.json()["display_name"] == "Thesis ✍"
+        assert api.get("/users/dora").json()["servers"] == {}  # stopped servers are listed only on request
+        assert api.get("/users/dora/servers/gpu").json()["display_name"] == "Thesis ✍"
+        assert api.post("/users/dora/admin-access").status_code == 200  # a no-op, as in JupyterHub
+        assert api.post("/users/root-admin/admin-access").status_code == 404  # servers on dora only
+    with hub.api(admin) as api:
+        assert api.post("/users/dora/admin-access").status_code == 200
+        assert api.post("/users/nobody-here/admin-access").status_code == 404
+
+
 def test_proxy_routes_and_resync(hub: HubProcess, admin: str) -> None:
     with hub.api(admin) as api:
         table = api.get("/proxy").json()

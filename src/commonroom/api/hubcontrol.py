@@ -9,7 +9,7 @@ import signal
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -17,6 +17,7 @@ from commonroom.api.deps import DB, CallerDep, HubDep, require
 from commonroom.api.models import user_model
 from commonroom.api.pagination import page_of, reply
 from commonroom.auth import tokens
+from commonroom.proxy.client import ProxyApiError
 from commonroom.servers import routes
 from commonroom.web.errors import APIError
 
@@ -48,6 +49,26 @@ async def get_routes(request: Request, hub: HubDep, caller: CallerDep) -> Any:
 async def resync_routes(hub: HubDep, caller: CallerDep) -> Response:
     require(caller, "proxy")
     await routes.sync(hub.servers, hub.hub_target)
+    return Response(status_code=200)
+
+
+class ProxyChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    api_url: HttpUrl | None = None
+    auth_token: str | None = Field(None, min_length=1)
+
+
+@router.patch("/proxy")
+async def repoint_proxy(body: ProxyChange, hub: HubDep, caller: CallerDep) -> Response:
+    """Point the hub at another proxy (api_url and/or auth_token), then write every route to it."""
+    require(caller, "proxy")
+    if body.api_url is None and body.auth_token is None:
+        raise APIError(400, 'Send "api_url" and/or "auth_token" of the proxy the hub should use.')
+    api_url = str(body.api_url).rstrip("/") if body.api_url else hub.proxy.api_url
+    try:
+        await hub.repoint_proxy(api_url, body.auth_token or hub.proxy.token)
+    except ProxyApiError as exc:
+        raise APIError(400, f"The hub keeps its current proxy: the new one did not answer ({exc}).") from None
     return Response(status_code=200)
 
 

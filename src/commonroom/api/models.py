@@ -17,7 +17,7 @@ def server_model(server: Server, base_url: str, with_state: bool = False) -> dic
     user = server.user.name
     model: dict[str, Any] = {
         "name": server.name,
-        "display_name": server.name,
+        "display_name": server.display_name or server.name,
         "full_name": f"{user}/{server.name}",
         "ready": server.running,
         "pending": server.pending,

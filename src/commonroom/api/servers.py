@@ -21,8 +21,6 @@ from commonroom.web.errors import APIError
 
 router = APIRouter()
 
-# How long a start or stop request waits before answering 202 (still going); JupyterHub's default is 10 s.
-SLOW_ACTION_SECONDS = 10.0
 KEEPALIVE_SECONDS = 8.0
 T = TypeVar("T")
 
@@ -32,6 +30,16 @@ class ServerChange(BaseModel):
     name: str | None = None
     display_name: str | None = Field(None, min_length=1, max_length=255)
     user_options: dict[str, Any] | None = None
+
+
+def _display_name(body: dict[str, Any]) -> str | None:
+    """The 6.0 form's display_name: 1-255 printable characters."""
+    value = body.get("display_name")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value) <= 255 or not value.isprintable():
+        raise APIError(400, "display_name must be 1 to 255 printable characters.")
+    return value
 
 
 def _target(name: str, server: str) -> Target:
@@ -77,12 +85,13 @@ async def _row(db: DB, name: str, server: str) -> Server:
 
 
 async def _start(hub: HubDep, name: str, server: str, request: Request) -> Response:
-    options = _options(await _json_object(request))
+    body = await _json_object(request)
+    options, label = _options(body), _display_name(body)
     under_way = hub.servers.live.get((name, server))
-    task = await _managed(hub.servers.start(name, server, options))
+    task = await _managed(hub.servers.start(name, server, options, label))
     if under_way is not None and under_way.task is task:
         return Response(status_code=202, media_type="text/plain")  # a spawn already pending: JupyterHub's 202
-    done, _ = await asyncio.wait({task}, timeout=SLOW_ACTION_SECONDS)
+    done, _ = await asyncio.wait({task}, timeout=hub.config.hub.slow_spawn_timeout)
     if not done:
         return Response(status_code=202, media_type="text/plain")
     progress = hub.servers.progress(name, server)
@@ -94,7 +103,7 @@ async def _start(hub: HubDep, name: str, server: str, request: Request) -> Respo
 async def _stop(hub: HubDep, name: str, server: str, remove: bool = False) -> Response:
     task = await _managed(hub.servers.stop(name, server))
     if task is not None:
-        done, _ = await asyncio.wait({task}, timeout=SLOW_ACTION_SECONDS)
+        done, _ = await asyncio.wait({task}, timeout=hub.config.hub.slow_stop_timeout)
         if not done:
             if remove:
                 task.add_done_callback(lambda _t: asyncio.ensure_future(hub.servers.remove(name, server)))
@@ -167,8 +176,9 @@ async def get_named(name: str, server: str, hub: HubDep, caller: CallerDep, db: 
 async def create_named(name: str, server: str, request: Request, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
     require(caller, "start:servers", _target(name, server))
     await find_user(db, name)
-    _options(await _json_object(request))
-    await _managed(hub.servers.create(name, server))
+    body = await _json_object(request)
+    _options(body)
+    await _managed(hub.servers.create(name, server, _display_name(body)))
     db.expire_all()
     return server_model(await _row(db, name, server), hub.config.hub.base_url)
 
@@ -186,12 +196,13 @@ async def change_named(
 ) -> dict[str, Any]:
     require(caller, "start:servers", _target(name, server))
     await _row(db, name, server)
-    if body.display_name is not None and body.display_name != (body.name or server):
-        raise APIError(400, "Display names other than the server's name are not stored yet; rename the server instead.")
+    label = _display_name(body.model_dump(exclude_unset=True))
     if body.user_options is not None:
         raise APIError(400, "user_options are set when a server starts: send them with POST to start it.")
     if body.name is not None:
         await _managed(hub.servers.rename(name, server, body.name))
+    if label is not None:
+        await _managed(hub.servers.label(name, body.name or server, label))
     db.expire_all()
     return server_model(await _row(db, name, body.name or server), hub.config.hub.base_url)
 
@@ -208,3 +219,11 @@ async def stop_named(name: str, server: str, request: Request, hub: HubDep, call
 async def progress_named(name: str, server: str, hub: HubDep, caller: CallerDep, db: DB) -> Response:
     require(caller, "read:servers", _target(name, server))
     return await _progress(hub, db, name, server)
+
+
+@router.post("/users/{name}/admin-access", deprecated=True)
+async def admin_access(name: str, caller: CallerDep, db: DB) -> Response:
+    """Deprecated since JupyterHub 2.0 and a no-op there too: admins reach servers through access:servers."""
+    require(caller, "servers", Target(user=name))
+    await find_user(db, name)
+    return Response(status_code=200)

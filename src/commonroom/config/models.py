@@ -48,6 +48,15 @@ class HubConfig(Section):
         60, gt=0, description="How long the one-time link that creates the first administrator works."
     )
     concurrent_spawn_limit: int = Field(100, ge=0, description="Spawns under way at once; 0 means no limit.")
+    active_server_limit: int = Field(
+        0, ge=0, description="Servers running or starting at once; more starts answer 429. 0 means no limit."
+    )
+    slow_spawn_timeout: float = Field(
+        10, ge=0, description="Seconds a start request waits for the server before answering 202 (still starting)."
+    )
+    slow_stop_timeout: float = Field(
+        10, ge=0, description="Seconds a stop request waits for the server before answering 202 (still stopping)."
+    )
 
     @field_validator("bind", "internal_bind")
     @classmethod
@@ -303,6 +312,10 @@ class SpawnerConfig(Section):
     )
     named_server_limit_per_user: int = Field(
         0, ge=0, description="Named servers one person may have (running or stopped); 0 means no limit."
+    )
+    consecutive_failure_limit: int = Field(
+        0, ge=0, description="Spawn failures in a row after which the hub exits, so a supervisor (systemd, "
+        "Kubernetes) restarts it or an operator looks; 0 means never."
     )
     profiles: list[Profile] = Field(
         default_factory=list, description="Kinds of server people choose from; empty: one kind, no limits."

@@ -60,6 +60,7 @@ class ProxyClient:
         request_timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        self.api_url, self.token = api_url, token
         self._http = httpx.AsyncClient(
             base_url=api_url.rstrip("/"),
             headers={"Authorization": f"token {token}"},

@@ -58,6 +58,11 @@ class Running:
     task: asyncio.Task[None] | None = None
 
 
+def _too_many(why: str) -> None:
+    retry = str(random.randint(*SPAWN_RETRY_SECONDS))
+    raise ServerActionError(429, f"{why}; try again in {retry} seconds.", {"Retry-After": retry})
+
+
 def display_name(user: str, server: str) -> str:
     return f"{user}:{server}" if server else user
 
@@ -78,6 +83,9 @@ class ServerManager:
         # Extra environment from the person's sign-in (auth_state_env), set by the hub; may refresh tokens.
         self.auth_env: Callable[[AsyncSession, User], Awaitable[dict[str, str]]] | None = None
         self.http = httpx.AsyncClient(follow_redirects=False)
+        # Called with a message when spawner.consecutive_failure_limit spawns in a row have failed.
+        self.give_up: Callable[[str], None] | None = None
+        self.failures_in_a_row = 0
 
     def prefix(self, user: str, server: str) -> str:
         return urls.user_prefix(self.config.hub.base_url, user, server)
@@ -98,8 +106,10 @@ class ServerManager:
 
     # ---- start -------------------------------------------------------------------------------------------
 
-    async def start(self, user_name: str, server_name: str = "", options: dict[str, Any] | None = None) -> asyncio.Task[None]:
-        """Begin starting a server; returns the task that finishes the spawn."""
+    async def start(
+        self, user_name: str, server_name: str = "", options: dict[str, Any] | None = None, label: str | None = None
+    ) -> asyncio.Task[None]:
+        """Begin starting a server (label: its display name, if given); returns the task that finishes the spawn."""
         async with self.sessions() as db:
             user = await self._user(db, user_name)
             row = await self._server_row(db, user, server_name, create=True)
@@ -114,6 +124,8 @@ class ServerManager:
             row.pending, row.failure, row.started = "spawn", None, utcnow()
             row.user_options = options or {}
             row.state = {}
+            if label is not None:
+                row.display_name = label
             token = await self._issue_server_credentials(db, user, row)
             extra = await self.auth_env(db, user) if self.auth_env else {}
             await db.commit()
@@ -125,14 +137,16 @@ class ServerManager:
         return running.task
 
     async def _check_spawn_limit(self, db: AsyncSession) -> None:
-        limit = self.config.hub.concurrent_spawn_limit
-        if not limit:
-            return
-        pending = await db.scalar(select(func.count()).select_from(Server).where(Server.pending == "spawn"))
-        if (pending or 0) >= limit:
-            retry = str(random.randint(*SPAWN_RETRY_SECONDS))
-            message = f"Too many servers are starting right now; try again in {retry} seconds."
-            raise ServerActionError(429, message, {"Retry-After": retry})
+        hub = self.config.hub
+        if hub.concurrent_spawn_limit:
+            pending = await db.scalar(select(func.count()).select_from(Server).where(Server.pending == "spawn"))
+            if (pending or 0) >= hub.concurrent_spawn_limit:
+                _too_many("Too many servers are starting right now")
+        if hub.active_server_limit:
+            active = Server.target.is_not(None) | Server.pending.is_not(None)
+            count = await db.scalar(select(func.count()).select_from(Server).where(active))
+            if (count or 0) >= hub.active_server_limit:
+                _too_many(f"The hub is running as many servers as it may ({hub.active_server_limit})")
 
     async def _issue_server_credentials(self, db: AsyncSession, user: User, row: Server) -> str:
         """A fresh API token for the server, which is also the secret of its OAuth client."""
@@ -173,12 +187,24 @@ class ServerManager:
             await self.proxy.add_route(self.prefix(user, server), url, {"user": user, "server_name": server})
             await self._save(server_id, state=spawner.state, target=url, pending=None)
             progress.ready(self.prefix(user, server))
+            self.failures_in_a_row = 0
             log.info("server %s ready at %s", display_name(user, server), url)
         except asyncio.CancelledError:
             await self._fail(server_id, user, server, running, None)
             raise
         except Exception as exc:
             await self._fail(server_id, user, server, running, self._explain(exc, spawner))
+            self._count_failure()
+
+    def _count_failure(self) -> None:
+        """Many failures in a row usually mean the machine, not the person: exit so a supervisor steps in."""
+        self.failures_in_a_row += 1
+        limit = self.config.spawner.consecutive_failure_limit
+        if limit and self.failures_in_a_row >= limit and self.give_up is not None:
+            self.give_up(
+                f"{self.failures_in_a_row} spawns in a row failed (spawner.consecutive_failure_limit = {limit}); "
+                "the hub exits so its supervisor can restart it. See the servers' logs for the cause."
+            )
 
     async def _forward_progress(self, server_id: int, spawner: Spawner, progress: ProgressLog) -> None:
         """Relay the spawner's events, saving its state as soon as it changes: if the hub dies mid-spawn,
@@ -311,7 +337,7 @@ class ServerManager:
 
     # ---- named servers: create without starting, rename, remove ------------------------------------------
 
-    async def create(self, user_name: str, server_name: str) -> Server:
+    async def create(self, user_name: str, server_name: str, label: str | None = None) -> Server:
         """A stopped named server (PUT): 409 if it exists."""
         if not server_name:
             raise ServerActionError(409, f"{user_name} always has a default server; name the server to create.")
@@ -320,8 +346,16 @@ class ServerManager:
             if any(s.name == server_name for s in user.servers):
                 raise ServerActionError(409, f"{user_name} already has a server named {server_name!r}")
             row = await self._server_row(db, user, server_name, create=True)
+            row.display_name = label
             await db.commit()
             return row
+
+    async def label(self, user_name: str, server_name: str, label: str) -> None:
+        """Change the name people see for a server, at any time (running or not)."""
+        async with self.sessions() as db:
+            row = await self._server_row(db, await self._user(db, user_name), server_name)
+            row.display_name = label
+            await db.commit()
 
     async def rename(self, user_name: str, server_name: str, new_name: str) -> None:
         async with self.sessions() as db:
