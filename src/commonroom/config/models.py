@@ -430,49 +430,6 @@ class ServiceConfig(Section):
         return self.oauth_client_id or f"service-{self.name}"
 
 
-class CullerConfig(Section):
-    """The hub's own idle culler: busy kernels and running terminal jobs count as activity, silence alone does not."""
-
-    enabled: bool = Field(True, description="Stop servers that are idle too long (or older than max_age).")
-    idle_timeout: float = Field(
-        3600, ge=0, description="Seconds without activity before a server is stopped, unless its profile sets "
-        "idle_timeout; 0: never for inactivity."
-    )
-    max_age: float = Field(0, ge=0, description="Seconds after its start when a server is stopped even if active; 0: no limit.")
-    check_interval: float = Field(60, gt=0, description="Seconds between the culler's checks of running servers.")
-    warning_before: float = Field(
-        600, ge=0, description="Seconds before a stop when its owner is warned (home page and JupyterLab) and may "
-        "keep the server running with one click; at most half the timeout."
-    )
-
-
-class RoleSpec(Section):
-    """A role from the config file (JupyterHub's load_roles entry); rewritten in the database at each start."""
-
-    name: str = Field(description="3-255 characters: lowercase letters, digits and -_~. , e.g. 'teaching-assistant'.")
-    description: str = Field("", description="What the role is for, shown in the API.")
-    scopes: list[str] = Field(default_factory=list, description="JupyterHub scope names, e.g. 'servers!group=class-a'.")
-    users: list[str] = Field(default_factory=list, description="Users who hold the role (created if missing).")
-    groups: list[str] = Field(default_factory=list, description="Groups whose members hold it (created if missing).")
-    services: list[str] = Field(default_factory=list, description="Services that hold it.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        problem = scope_rules.role_name_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("scopes")
-    @classmethod
-    def _scopes(cls, value: list[str]) -> list[str]:
-        bad = scope_rules.invalid(value, in_role=True)
-        if bad:
-            raise ValueError(f"unknown or malformed scopes {bad}; see the scope list in the README")
-        return value
-
-
 class Config(Section):
     hub: HubConfig = Field(default_factory=HubConfig)
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
