@@ -40,8 +40,9 @@ class NativeAuthenticator(Authenticator):
         problem = name_problem(name) or await policy_problem(password, name, self.config.min_password_length)
         if problem:
             raise SignupError(problem)
+        password_hash = await hash_password(password)  # before the first write, so no writer waits on the hash
         user = await add_user(db, name, admin=admin, approved=admin or self.config.open_signup)
-        user.password_hash = await hash_password(password)
+        user.password_hash = password_hash
         return user
 
 

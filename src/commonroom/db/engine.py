@@ -1,7 +1,7 @@
 """The async engine and session factory, and bringing the schema up to date at start.
 
-SQLite runs in WAL mode so readers never wait for the writer; PostgreSQL is used through asyncpg by giving a
-postgresql+asyncpg:// URL. Migrations run through Alembic on a sync connection borrowed from the async engine.
+SQLite runs in WAL mode so readers never wait for the writer, and the hub's writers take turns (db/writers.py);
+PostgreSQL is used through asyncpg by giving a postgresql+asyncpg:// URL. Migrations run through Alembic on a sync connection borrowed from the async engine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from commonroom.db.writers import queue_writers
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -26,6 +28,7 @@ def make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        queue_writers(engine)
     return engine
 
 
