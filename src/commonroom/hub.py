@@ -35,6 +35,8 @@ from commonroom.servers import reattach, routes
 from commonroom.servers.manager import ServerManager
 from commonroom.services import registry as service_registry
 from commonroom.services.supervisor import ServiceStartError, Supervisor
+from commonroom.limits import detect as limits
+from commonroom.limits.base import LimitError
 from commonroom.spawners.base import ServerSpec, Spawner, load_spawner_class
 from commonroom.timeutil import utcnow
 
@@ -124,6 +126,11 @@ class Hub:
 
     async def start(self) -> None:
         await migrate(self.engine)
+        if self.config.spawner.profiles:
+            try:
+                limits.announce(self.config.spawner)
+            except LimitError as exc:
+                raise HubStartError(str(exc)) from None
         async with self.sessions() as db:
             await service_registry.sync_config(db, self.config)
             await db.commit()

@@ -10,6 +10,8 @@ from starlette.responses import JSONResponse, Response
 
 from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__
 from commonroom.api.deps import CallerDep, HubDep, require
+from commonroom.config.models import SpawnerConfig
+from commonroom.limits import detect
 
 router = APIRouter()
 
@@ -35,4 +37,13 @@ async def info(hub: HubDep, caller: CallerDep) -> dict[str, Any]:
         "sys_executable": sys.executable,
         "spawner": {"class": hub.spawner_class.__name__, "version": __version__},
         "authenticator": {"class": type(hub.authenticator).__name__, "version": __version__},
+        "resource_limits": _limits(hub.config.spawner),
     }
+
+
+def _limits(spawner: SpawnerConfig) -> dict[str, str] | None:
+    """How profile limits are enforced on this hub; None without profiles."""
+    if not spawner.profiles:
+        return None
+    enforcer = detect.active(spawner.enforcement)
+    return {"enforcement": enforcer.kind, "description": enforcer.describe()}

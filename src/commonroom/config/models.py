@@ -325,6 +325,10 @@ class SpawnerConfig(Section):
     )
     local: LocalSpawnerConfig = Field(default_factory=LocalSpawnerConfig)
 
+    def profile(self, name: object) -> Profile | None:
+        """The profile called `name` (as user_options.profile records it); None when there is none."""
+        return next((profile for profile in self.profiles if profile.name == name), None)
+
     @model_validator(mode="after")
     def _profiles(self) -> SpawnerConfig:
         names = [profile.name for profile in self.profiles]

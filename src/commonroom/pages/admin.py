@@ -13,7 +13,8 @@ from commonroom.api.deps import DB
 from commonroom.auth import mfa
 from commonroom.auth.scopes import Access
 from commonroom.db.models import User
-from commonroom.pages.render import checked_form, hub_url, render, signed_in
+from commonroom.limits import detect
+from commonroom.pages.render import checked_form, hub_of, hub_url, render, signed_in
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -27,7 +28,9 @@ async def admin_page(request: Request, db: DB) -> Response:
     if caller.check("admin-ui") is not Access.GRANTED:
         return render(request, "error.html", status=403, caller=caller, code=403, message="Only administrators may open the admin page.")
     users = list((await db.execute(select(User).order_by(User.approved, User.name))).scalars())
-    return render(request, "admin.html", caller=caller, users=users, notice=request.query_params.get("notice"))
+    spawner = hub_of(request).config.spawner
+    limits = detect.active(spawner.enforcement) if spawner.profiles else None
+    return render(request, "admin.html", caller=caller, users=users, notice=request.query_params.get("notice"), limits=limits)
 
 
 @router.post("/admin/users/{name}/{action}")

@@ -3,6 +3,8 @@ they open a server that is not running."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from sqlalchemy import select
 from starlette.requests import Request
@@ -13,6 +15,7 @@ from commonroom.api.deps import DB
 from commonroom.auth.scopes import Access, Target
 from commonroom.db.models import Server, User
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, signed_in
+from commonroom.servers import profiles
 from commonroom.servers.manager import ServerActionError
 from commonroom.web.identity import Caller
 
@@ -37,8 +40,11 @@ async def home(request: Request, db: DB) -> Response:
     user = caller.user
     await db.refresh(user, ["servers"])
     server = default_server(user)
-    return render(request, "home.html", caller=caller, server=server,
-                  server_url=urls.user_prefix(hub_of(request).config.hub.base_url, user.name))  # fmt: skip
+    hub = hub_of(request)
+    choices = profiles.allowed(hub.config.spawner.profiles, [group.name for group in user.groups], user.admin)
+    notice = hub.servers.spawner_for(server).notice() if server is not None and server.running else ""
+    return render(request, "home.html", caller=caller, server=server, profiles=choices, summary=profiles.summary,
+                  notice=notice, server_url=urls.user_prefix(hub.config.hub.base_url, user.name))  # fmt: skip
 
 
 async def _may_manage(caller: Caller, db: DB, name: str, scope: str) -> User | None:
@@ -48,15 +54,17 @@ async def _may_manage(caller: Caller, db: DB, name: str, scope: str) -> User | N
     return (await db.execute(select(User).where(User.name == name))).scalar_one_or_none()
 
 
-async def start_and_show_progress(request: Request, caller: Caller, db: DB, name: str) -> Response:
+async def start_and_show_progress(
+    request: Request, caller: Caller, db: DB, name: str, options: dict[str, Any] | None = None
+) -> Response:
     hub = hub_of(request)
     user = await _may_manage(caller, db, name, "start:servers")
     if user is None:
         return render(request, "error.html", status=403, caller=caller, code=403, message=f"You may not start {name}'s server.")
     try:
-        await hub.servers.start(user.name)
+        await hub.servers.start(user.name, options=options)
     except ServerActionError as exc:
-        if exc.status != 400:
+        if exc.status != 400 or isinstance(exc.__cause__, profiles.ProfileRefused):
             return render(request, "error.html", status=exc.status, caller=caller, code=exc.status, message=exc.message)
     return RedirectResponse(hub_url(request, f"spawn-pending/{user.name}"), status_code=302)
 
@@ -71,8 +79,9 @@ async def spawn_get(request: Request, db: DB) -> Response:
 @router.post("/spawn/{name}")
 async def spawn_post(request: Request, db: DB, name: str | None = None) -> Response:
     caller = await signed_in(request, db)
-    await checked_form(request)
-    return await start_and_show_progress(request, caller, db, name or caller.user.name)
+    form = await checked_form(request)
+    options = {"profile": form["profile"]} if form.get("profile") else None
+    return await start_and_show_progress(request, caller, db, name or caller.user.name, options)
 
 
 @router.post("/stop")

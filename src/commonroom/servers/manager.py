@@ -24,6 +24,7 @@ from commonroom.auth.secrets import hash_secret
 from commonroom.config.models import Config
 from commonroom.db.models import OAuthClient, Server, User
 from commonroom.proxy.client import ProxyClient
+from commonroom.servers import profiles
 from commonroom.servers.environment import server_env
 from commonroom.servers.names import server_name_problem
 from commonroom.servers.probe import ProbeFailed, wait_until_up
@@ -112,6 +113,7 @@ class ServerManager:
         """Begin starting a server (label: its display name, if given); returns the task that finishes the spawn."""
         async with self.sessions() as db:
             user = await self._user(db, user_name)
+            options = self._with_profile(user, options or {})
             row = await self._server_row(db, user, server_name, create=True)
             running_now = self.live.get((user_name, server_name))
             if row.pending == "spawn" and running_now and running_now.task and not running_now.task.done():
@@ -147,6 +149,15 @@ class ServerManager:
             count = await db.scalar(select(func.count()).select_from(Server).where(active))
             if (count or 0) >= hub.active_server_limit:
                 _too_many(f"The hub is running as many servers as it may ({hub.active_server_limit})")
+
+    def _with_profile(self, user: User, options: dict[str, Any]) -> dict[str, Any]:
+        """user_options with the resource profile the server will use (the spawner and the culler read it)."""
+        groups = [group.name for group in user.groups]
+        try:
+            profile = profiles.choose(self.config.spawner.profiles, options, groups, user.admin)
+        except profiles.ProfileRefused as exc:
+            raise ServerActionError(exc.status, exc.message) from exc
+        return {**options, "profile": profile.name} if profile else options
 
     async def _issue_server_credentials(self, db: AsyncSession, user: User, row: Server) -> str:
         """A fresh API token for the server, which is also the secret of its OAuth client."""

@@ -76,6 +76,11 @@ class Spawner(ABC):
         """Extra words on why the server stopped (last lines of its log, an OOM kill), or ''."""
         return ""
 
+    def notice(self) -> str:
+        """What the person should know about their server while it runs (a process in it was killed for using
+        more memory than its profile allows), or ''."""
+        return ""
+
 
 def load_spawner_class(name: str) -> type[Spawner]:
     return load_plugin("commonroom.spawners", name, Spawner, "spawner.kind")

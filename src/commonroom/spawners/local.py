@@ -13,13 +13,17 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from commonroom.config.models import SpawnerConfig
+from commonroom.config.models import Profile, SpawnerConfig
+from commonroom.limits import cgroupfs, detect
+from commonroom.limits.base import Handle, LimitError, Limits, enter
+from commonroom.limits.sizes import format_size
 from commonroom.spawners import accounts, homes, procs
 from commonroom.spawners.accounts import Account
 from commonroom.spawners.base import ProgressEvent, ServerSpec, SpawnError, Spawner
@@ -93,12 +97,40 @@ class LocalProcessSpawner(Spawner):
             status = await procs.terminate(proc, 0 if now else self.config.local.stop_grace_seconds)
             if self._exit_status is None:
                 self._exit_status = status
+        handle = Handle.from_state(self.state.get("limits"))
+        if handle is not None:
+            await cgroupfs.release(handle)
         self.state.clear()
 
     def failure_detail(self) -> str:
         if self._exit_status is None:
             return ""
-        return _exit_report(self._exit_status, self._log_path)
+        return _exit_report(self._exit_status, self._log_path, self._out_of_memory())
+
+    def notice(self) -> str:
+        killed = self._oom_kills()
+        if not killed:
+            return ""
+        return (
+            f"{self._out_of_memory()} The system stopped a process in your server {killed} time(s) because the "
+            "server as a whole used all of its memory: a notebook whose kernel was stopped shows 'Kernel died'. "
+            "Restart that kernel, work with less data at once, or start your server with a larger profile."
+        )
+
+    def _oom_kills(self) -> int:
+        handle = Handle.from_state(self.state.get("limits"))
+        return cgroupfs.oom_kills(handle) if handle else 0
+
+    def _out_of_memory(self) -> str:
+        """What to say when the kernel killed something in the server for its memory, '' when it did not."""
+        profile = self._profile()
+        if profile is None or not profile.memory or not self._oom_kills():
+            return ""
+        size = format_size(Limits.of(profile).memory or 0)
+        return f"Your server reached its memory limit of {size} (profile {profile.name!r})."
+
+    def _profile(self) -> Profile | None:
+        return self.config.profile(self.spec.options.get("profile"))
 
     def _emit(self, message: str, progress: int) -> None:
         self._events.put_nowait(ProgressEvent(message, progress))
@@ -112,12 +144,19 @@ class LocalProcessSpawner(Spawner):
         await self._prepare_home(home, account)
         port = _free_port()
         env = self._environment(account, home, port)
-        argv = _resolve_command([*(self.config.cmd or _DEFAULT_CMD), *self.config.args], env["PATH"])
-        self._log_path = _absolute(local.log_dir, "log_dir") / self._log_name()
-        proc = self._launch(argv, env, home, account)
+        argv = _resolve_command(self._command(), env["PATH"], self._command_setting())
+        self._log_path = _absolute(local.log_dir, "log_dir") / f"{self._key()}.log"
+        handle = self._prepare_limits()
+        try:
+            proc = self._launch(argv, env, home, account, handle)
+        except SpawnError:
+            if handle is not None:
+                await cgroupfs.release(handle)
+            raise
         self.state.clear()
         account_name = account.name if account else None
-        self.state.update(proc.to_state(), port=port, log=str(self._log_path), account=account_name)
+        limits = handle.to_state() if handle else None
+        self.state.update(proc.to_state(), port=port, log=str(self._log_path), account=account_name, limits=limits)
         self._emit(f"Starting your server (pid {proc.pid})", 60)
         await self._watch_first_moments(proc)
         return f"http://127.0.0.1:{port}"
@@ -130,8 +169,10 @@ class LocalProcessSpawner(Spawner):
             await self.stop(now=True)
             raise
         if died:
+            self._exit_status = procs.exit_status(proc)
+            report = _exit_report(self._exit_status or 0, self._log_path, self._out_of_memory(), " right after starting")
             await self.stop(now=True)
-            raise SpawnError(_exit_report(self._exit_status or 0, self._log_path, " right after starting"))
+            raise SpawnError(report)
 
     async def _account(self) -> Account:
         name = accounts.account_name(self.config.local.account_prefix, self.spec.user)
@@ -155,8 +196,12 @@ class LocalProcessSpawner(Spawner):
     def _environment(self, account: Account | None, home: Path, port: int) -> dict[str, str]:
         """A clean environment: nothing of the hub's leaks into a server but PATH's system part and LANG."""
         env = {"PATH": f"{Path(sys.executable).parent}:{_SYSTEM_PATH}", "LANG": os.environ.get("LANG", "C.UTF-8")}
+        profile = self._profile()
+        if profile is not None and profile.venv is not None:
+            env.update(PATH=f"{profile.venv / 'bin'}:{env['PATH']}", VIRTUAL_ENV=str(profile.venv))
         env.update(self.spec.env)
         env.update(self.config.environment)
+        env.update(profile.environment if profile else {})
         env.update(
             HOME=str(home),
             USER=account.name if account else _hub_user(),
@@ -165,22 +210,62 @@ class LocalProcessSpawner(Spawner):
         )
         return env
 
-    def _log_name(self) -> str:
+    def _key(self) -> str:
+        """The server's name among this hub's servers, usable as a file or cgroup name: USER or USER@SERVER."""
         server = self.spec.server_name
-        return f"{self.spec.user}@{quote(server, safe='')}.log" if server else f"{self.spec.user}.log"
+        return f"{self.spec.user}@{quote(server, safe='')}" if server else self.spec.user
 
-    def _launch(self, argv: list[str], env: dict[str, str], home: Path, account: Account | None) -> procs.ProcessId:
+    def _command(self) -> list[str]:
+        """The profile's command, else its venv's jupyterhub-singleuser, else spawner.cmd; then spawner.args."""
+        profile = self._profile()
+        if profile is not None and profile.cmd:
+            cmd = list(profile.cmd)
+        elif profile is not None and profile.venv is not None:
+            cmd = [str(profile.venv / "bin" / "jupyterhub-singleuser")]
+        else:
+            cmd = list(self.config.cmd or _DEFAULT_CMD)
+        return [*cmd, *self.config.args]
+
+    def _command_setting(self) -> str:
+        profile = self._profile()
+        if profile is not None and (profile.cmd or profile.venv is not None):
+            return f"the cmd or venv of profile {profile.name!r} (spawner.profiles)"
+        return "spawner.cmd"
+
+    def _prepare_limits(self) -> Handle | None:
+        """The profile's limits made ready for the server to enter; None when it has none."""
+        profile = self._profile()
+        limits = Limits.of(profile) if profile else Limits()
+        if profile is None or not limits.any:
+            return None
+        try:
+            return detect.active(self.config.enforcement).prepare(self._key(), limits)
+        except LimitError as exc:
+            raise SpawnError(
+                f"The limits of profile {profile.name!r} could not be put in place: {exc}. "
+                "An administrator should check the resource limits line in the hub's log and spawner.enforcement."
+            ) from None
+
+    def _launch(
+        self, argv: list[str], env: dict[str, str], home: Path, account: Account | None, handle: Handle | None
+    ) -> procs.ProcessId:
         assert self._log_path is not None
         run_as = procs.RunAs(account.uid, account.gid, account.groups) if account else None
+        before_exec = functools.partial(enter, handle) if handle else None
         log_fd = procs.open_log(self._log_path)
         try:
-            return procs.launch(argv, env=env, cwd=home, log_fd=log_fd, run_as=run_as)
+            return procs.launch(argv, env=env, cwd=home, log_fd=log_fd, run_as=run_as, before_exec=before_exec)
         except OSError as exc:
             who = f" as {account.name}" if account else ""
             raise SpawnError(
                 f"Could not start the single-user command {argv[0]!r}{who}: {exc.strerror or exc}. "
                 "An administrator should check that it is installed where that account can run it, "
-                "or set spawner.cmd in the config."
+                f"or set {self._command_setting()} in the config."
+            ) from None
+        except subprocess.SubprocessError as exc:
+            raise SpawnError(
+                f"Could not put the server under its profile's limits ({exc}). An administrator should check the "
+                "resource limits line in the hub's log."
             ) from None
         finally:
             os.close(log_fd)
@@ -214,19 +299,20 @@ def _hub_user() -> str:
         return str(os.geteuid())
 
 
-def _resolve_command(argv: list[str], path: str) -> list[str]:
-    """argv with its program found on the server's PATH, or a SpawnError that says how to fix the config."""
+def _resolve_command(argv: list[str], path: str, setting: str) -> list[str]:
+    """argv with its program found on the server's PATH, or a SpawnError that says how to fix `setting`."""
     program = argv[0]
     found = program if "/" in program else shutil.which(program, path=path)
-    if found is None:
+    if found is None or not os.path.exists(found):
+        where = "" if "/" in program else f" on PATH ({path})"
         raise SpawnError(
-            f"The single-user command {program!r} was not found on PATH ({path}). "
-            "An administrator should install it, or set spawner.cmd in the config to a command that exists."
+            f"The single-user command {program!r} was not found{where}. "
+            f"An administrator should install it, or set {setting} in the config to a command that exists."
         )
     if not (os.path.isfile(found) and os.access(found, os.X_OK)):
         raise SpawnError(
             f"The single-user command {found!r} is not an executable file. "
-            "An administrator should fix its permissions, or set spawner.cmd in the config."
+            f"An administrator should fix its permissions, or set {setting} in the config."
         )
     return [found, *argv[1:]]
 
@@ -244,7 +330,10 @@ def _log_tail(path: Path | None) -> str:
     return "\n".join(lines[1 if start else 0 :][-_LOG_TAIL_LINES:])
 
 
-def _exit_report(status: int, log: Path | None, when: str = "") -> str:
+def _exit_report(status: int, log: Path | None, out_of_memory: str, when: str = "") -> str:
+    """Why a server ended, for the person: the memory limit it reached (if the kernel killed something for it),
+    how it ended, its last log lines."""
     tail = _log_tail(log)
-    report = f"Your server {procs.describe_exit(status)}{when}."
+    report = f"{out_of_memory} " if out_of_memory else ""
+    report += f"Your server {procs.describe_exit(status)}{when}."
     return f"{report} The last lines of its log:\n{tail}" if tail else f"{report} It wrote nothing to its log."

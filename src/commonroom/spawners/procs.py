@@ -12,7 +12,7 @@ import functools
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,13 +99,23 @@ def open_log(path: Path, rotate: bool = True) -> int:
 
 
 def launch(
-    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_fd: int, run_as: RunAs | None
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log_fd: int,
+    run_as: RunAs | None,
+    before_exec: Callable[[], None] | None = None,
 ) -> ProcessId:
     """Start argv in a new session (so signals to the hub's group do not reach it) with output to log_fd.
 
     Synchronous on purpose: fork and exec take milliseconds, and a start cancelled while a launch ran in a
     thread could leave behind a process nobody recorded. Raises OSError when the command cannot be executed.
+    `before_exec` runs in the child while it still has the hub's privileges (limits.base.enter: join the
+    server's cgroups); the child then drops them itself, since Popen would drop them before any preexec_fn.
+    A `before_exec` that raises makes this raise subprocess.SubprocessError.
     """
+    popen_as = None if before_exec is not None else run_as
     child = subprocess.Popen(
         list(argv),
         env=dict(env),
@@ -114,15 +124,30 @@ def launch(
         stdout=log_fd,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        user=run_as.uid if run_as else None,
-        group=run_as.gid if run_as else None,
-        extra_groups=list(run_as.groups) if run_as else None,
+        user=popen_as.uid if popen_as else None,
+        group=popen_as.gid if popen_as else None,
+        extra_groups=list(popen_as.groups) if popen_as else None,
+        preexec_fn=functools.partial(_in_child, before_exec, run_as) if before_exec else None,
     )
     found = _stat(child.pid)
     assert found is not None, "an unreaped child always has a /proc entry"
     proc = ProcessId(child.pid, found[1], _boot_id())
     _children[proc] = child
     return proc
+
+
+def drop_privileges(run_as: RunAs) -> None:
+    """In a forked server, before it runs anything of the person's: exactly the account's groups, gid and uid
+    (real, effective and saved, so there is no way back), as Popen's user/group/extra_groups set them."""
+    os.setgroups(list(run_as.groups))
+    os.setresgid(run_as.gid, run_as.gid, run_as.gid)
+    os.setresuid(run_as.uid, run_as.uid, run_as.uid)
+
+
+def _in_child(before_exec: Callable[[], None], run_as: RunAs | None) -> None:
+    before_exec()
+    if run_as is not None:
+        drop_privileges(run_as)
 
 
 def exit_status(proc: ProcessId) -> int | None:
