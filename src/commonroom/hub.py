@@ -21,7 +21,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from commonroom import secretfiles
-from commonroom.auth import signin
+from commonroom.auth import roles, signin
 from commonroom.auth.base import Authenticator, load_authenticator_class
 from commonroom.auth.native import NativeAuthenticator
 from commonroom.auth.secrets import hash_secret, new_url_secret
@@ -133,6 +133,7 @@ class Hub:
                 raise HubStartError(str(exc)) from None
         async with self.sessions() as db:
             await service_registry.sync_config(db, self.config)
+            await roles.sync_config(db, self.config.roles)
             await db.commit()
         await self.ensure_proxy()
         await reattach.reattach(self.servers)

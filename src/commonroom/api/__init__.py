@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from commonroom.api import activity, culling, hubcontrol, oauth, root, servers, services, tokens, users
+from commonroom.api import activity, culling, groups, hubcontrol, oauth, roles, root, servers, services, tokens, users
 
 router = APIRouter()
-for module in (root, users, activity, servers, culling, tokens, oauth, hubcontrol, services):
+for module in (root, users, activity, servers, culling, tokens, oauth, hubcontrol, services, groups, roles):
     router.include_router(module.router)

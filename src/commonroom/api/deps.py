@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
@@ -12,6 +13,7 @@ from starlette.requests import Request
 
 from commonroom.auth.scopes import Access, Target
 from commonroom.db.models import User
+from commonroom.users.directory import DirectoryError
 from commonroom.web import csrf
 from commonroom.web.errors import MISSING_CREDENTIALS, NOT_FOUND_OR_NO_ACCESS, APIError
 from commonroom.web.identity import Caller, identify
@@ -66,3 +68,12 @@ async def find_user(db: AsyncSession, name: str) -> User:
     if user is None:
         raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
     return user
+
+
+@contextmanager
+def directory_errors() -> Iterator[None]:
+    """A change the directory refuses (bad name, exists, unknown member ...) as the API's error reply."""
+    try:
+        yield
+    except DirectoryError as exc:
+        raise APIError(exc.status, exc.message) from None

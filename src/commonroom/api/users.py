@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
+from commonroom.api.groups import join_only
 from commonroom.api.models import service_model, user_model
 from commonroom.api.pagination import page_of, reply
+from commonroom.api.roles import assign
 from commonroom.auth.scopes import Target, split
 from commonroom.users import directory
 from commonroom.users.directory import DirectoryError
@@ -40,6 +42,8 @@ class UserChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = None
     admin: bool | None = None
+    groups: list[str] | None = Field(None, description="The groups the user is in afterwards (all of them).")
+    roles: list[str] | None = Field(None, description="The roles the user holds afterwards (you must hold new ones).")
 
 
 def _check_admin_grant(caller: Caller, admin: bool | None) -> None:
@@ -139,6 +143,10 @@ async def change_user(name: str, body: UserChange, hub: HubDep, caller: CallerDe
             await directory.rename(db, user, body.name)
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
+    if body.groups is not None:
+        await join_only(db, caller, user, body.groups)
+    if body.roles is not None:
+        await assign(db, caller, user, body.roles)
     if body.admin is not None:
         if caller.is_user(user) and not body.admin:
             raise APIError(400, "You cannot remove your own admin rights; ask another administrator.")

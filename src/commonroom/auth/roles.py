@@ -6,7 +6,6 @@ JupyterHub reads roles only from its config; here config roles are synced into t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import or_, select
@@ -14,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from commonroom.auth import scopes as scope_rules
+from commonroom.config.models import RoleSpec
 from commonroom.db.models import Group, Role, Service, Share, User, group_members
+from commonroom.users import groups
 
-
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9\-_~.]{1,253}[a-z0-9]$")
 
 # JupyterHub's default roles; they are not rows, and these names cannot be taken by new roles.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
@@ -36,25 +35,16 @@ class RoleError(ValueError):
 
 
 def checked_name(name: str) -> str:
-    if name in DEFAULT_ROLES:
-        raise RoleError(409, f"{name!r} is a built-in role and cannot be redefined; choose another name.")
-    if not NAME_PATTERN.match(name):
-        raise RoleError(
-            400, f"Invalid role name {name!r}: 3-255 characters, lowercase letters, digits and -_~. , starting with"
-            " a letter and ending with a letter or digit."
-        )  # fmt: skip
+    problem = scope_rules.role_name_problem(name)
+    if problem:
+        raise RoleError(409 if name in DEFAULT_ROLES else 400, f"{problem[0].upper()}{problem[1:]}.")
     return name
 
 
 def checked_scopes(scopes: Iterable[str]) -> list[str]:
     """The scopes of a role as given; 400 naming every scope that is unknown or malformed."""
     wanted = list(dict.fromkeys(scopes))
-    bad = []
-    for scope in wanted:
-        try:
-            scope_rules.validate(scope, in_role=True)
-        except scope_rules.ScopeError:
-            bad.append(scope)
+    bad = scope_rules.invalid(wanted, in_role=True)
     if bad:
         raise RoleError(400, f"Unknown or malformed scopes {bad}; see the scope list in the README.")
     return wanted
@@ -98,8 +88,33 @@ async def members_of(db: AsyncSession, groups: Iterable[str]) -> dict[str, froze
     return {group: frozenset(users) for group, users in found.items()}
 
 
+WITH_HOLDERS = (selectinload(Role.users), selectinload(Role.groups), selectinload(Role.services))
+
+
 async def find(db: AsyncSession, name: str, holders: bool = False) -> Role | None:
     query = select(Role).where(Role.name == name)
     if holders:
-        query = query.options(selectinload(Role.users), selectinload(Role.groups), selectinload(Role.services))
+        query = query.options(*WITH_HOLDERS)
     return (await db.execute(query)).scalar_one_or_none()
+
+
+async def all_with_holders(db: AsyncSession) -> list[Role]:
+    return list((await db.execute(select(Role).options(*WITH_HOLDERS).order_by(Role.name))).scalars())
+async def sync_config(db: AsyncSession, specs: Sequence[RoleSpec]) -> None:
+    """Make the config roles rows exactly as the config says; config roles no longer in it are deleted."""
+    wanted = {spec.name: spec for spec in specs}
+    rows = await all_with_holders(db)
+    existing = {row.name: row for row in rows}
+    for row in rows:
+        if row.managed_by == "config" and row.name not in wanted:
+            await db.delete(row)  # its holders are loaded, so their links go too
+    for spec in specs:
+        role = existing.get(spec.name)
+        if role is None:
+            role = Role(name=spec.name, users=[], groups=[], services=[])
+            db.add(role)
+        role.description, role.scopes, role.managed_by = spec.description, list(spec.scopes), "config"
+        role.users = await groups.rows_named(db, User, spec.users, "create")
+        role.groups = await groups.rows_named(db, Group, spec.groups, "create")
+        role.services = await groups.rows_named(db, Service, spec.services, "skip")
+    await db.flush()

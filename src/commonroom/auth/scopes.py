@@ -7,6 +7,7 @@ where the filter is user=NAME, server=USER/SERVER, group=NAME or service=NAME. I
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -96,6 +97,17 @@ def validate(scope: str, in_role: bool = False) -> None:
             return
         if kind not in FILTER_KINDS or not value:
             raise ScopeError(f"{scope!r} has a malformed filter (use !user=, !server=, !group= or !service=)")
+
+
+def invalid(scopes: Iterable[str], in_role: bool = False) -> list[str]:
+    """The scopes among these that are unknown or malformed, so one error can name them all."""
+    bad = []
+    for scope in scopes:
+        try:
+            validate(scope, in_role)
+        except ScopeError:
+            bad.append(scope)
+    return bad
 
 
 def _closure(name: str) -> set[str]:
@@ -196,6 +208,20 @@ def intersect(token_scopes: frozenset[str], owner_scopes: frozenset[str]) -> fro
 def filtered_groups(held: Iterable[str]) -> set[str]:
     """The groups named in !group= filters: their members must be known to check those scopes."""
     return {flt.removeprefix("group=") for flt in (split(s)[1] for s in held) if flt and flt.startswith("group=")}
+
+
+ROLE_NAME = re.compile(r"^[a-z][a-z0-9\-_~.]{1,253}[a-z0-9]$")
+BUILTIN_ROLES = ("user", "admin", "server", "token")
+
+
+def role_name_problem(name: str) -> str | None:
+    """Why a name cannot name a new role (JupyterHub's pattern; the default roles' names are taken), or None."""
+    if name in BUILTIN_ROLES:
+        return f"{name!r} is a built-in role and cannot be redefined; choose another name"
+    if not ROLE_NAME.match(name):
+        return (f"invalid role name {name!r}: 3-255 characters, lowercase letters, digits and -_~. , starting with a "
+                "letter and ending with a letter or digit, e.g. 'teaching-assistant'")  # fmt: skip
+    return None
 
 
 def role_scopes(admin: bool) -> tuple[str, ...]:

@@ -16,8 +16,9 @@ from commonroom.auth.base import AuthenticationError, Authenticator, Identity, R
 from commonroom.auth.encryption import DecryptionError, decrypt_json, encrypt_json
 from commonroom.auth.names import name_problem
 from commonroom.config.models import AuthConfig
-from commonroom.db.models import User
+from commonroom.db.models import Group, User
 from commonroom.servers.environment import auth_state_env
+from commonroom.users import groups
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ async def accept(db: AsyncSession, identity: Identity, config: AuthConfig, key: 
         user.admin = admin
     if identity.groups:
         user.user_info = {**(user.user_info or {}), "groups": list(identity.groups)}
+    if config.manage_groups:
+        user.groups = await groups.rows_named(db, Group, identity.groups, "create")
     if identity.auth_state:
         user.auth_state = encrypt_json(key, identity.auth_state)
     await db.flush()

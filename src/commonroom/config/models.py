@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from commonroom.auth import scopes as scope_rules
 from commonroom.limits.sizes import parse_size
 
 _HOSTPORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):(?P<port>\d{1,5})$")
@@ -158,6 +159,9 @@ class AuthConfig(Section):
     )
     blocked_users: list[str] = Field(default_factory=list, description="Never let these sign in, whatever else says.")
     admin_groups: list[str] = Field(default_factory=list, description="Members of these groups are administrators.")
+    manage_groups: bool = Field(
+        False, description="Sign-in sets the person's hub groups to the identity provider's groups (OIDC, LDAP)."
+    )
     auth_state_env: dict[str, str] = Field(
         default_factory=dict,
         description="Environment for people's servers from their stored auth state: "
@@ -434,6 +438,33 @@ class ServiceConfig(Section):
         return self.oauth_client_id or f"service-{self.name}"
 
 
+class RoleSpec(Section):
+    """A role from the config file (JupyterHub's load_roles entry); rewritten in the database at each start."""
+
+    name: str = Field(description="3-255 characters: lowercase letters, digits and -_~. , e.g. 'teaching-assistant'.")
+    description: str = Field("", description="What the role is for, shown in the API.")
+    scopes: list[str] = Field(default_factory=list, description="JupyterHub scope names, e.g. 'servers!group=class-a'.")
+    users: list[str] = Field(default_factory=list, description="Users who hold the role (created if missing).")
+    groups: list[str] = Field(default_factory=list, description="Groups whose members hold it (created if missing).")
+    services: list[str] = Field(default_factory=list, description="Services that hold it.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        problem = scope_rules.role_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        bad = scope_rules.invalid(value, in_role=True)
+        if bad:
+            raise ValueError(f"unknown or malformed scopes {bad}; see the scope list in the README")
+        return value
+
+
 class Config(Section):
     hub: HubConfig = Field(default_factory=HubConfig)
     proxy: ProxyConfig = Field(default_factory=ProxyConfig)
@@ -442,6 +473,9 @@ class Config(Section):
     culler: CullerConfig = Field(default_factory=CullerConfig)
     services: list[ServiceConfig] = Field(
         default_factory=list, description="Services: programs that use the hub's API; see \"Services\" in the README."
+    )
+    roles: list[RoleSpec] = Field(
+        default_factory=list, description="Roles (named lists of scopes) for users, groups and services; see \"Roles\"."
     )
 
     @model_validator(mode="after")
