@@ -8,7 +8,17 @@ import pytest
 
 from tests.support.hubprocess import HubProcess, started
 
-HUB_CONFIG = "[spawner]\npoll_interval = 1\nallow_named_servers = true\nnamed_server_limit_per_user = 2\n"
+CONFIG_SERVICE_TOKEN = "from-config-token-5d1e0c"
+READER_SERVICE_TOKEN = "reader-token-77a1c0ffee"
+
+HUB_CONFIG = (
+    "[spawner]\npoll_interval = 1\nallow_named_servers = true\nnamed_server_limit_per_user = 2\n"
+    # An external service from the config (it never runs: nothing listens at its url) and one that only reads.
+    f"[[services]]\nname = \"from-config\"\nurl = \"http://127.0.0.1:9\"\napi_token = \"{CONFIG_SERVICE_TOKEN}\"\n"
+    f"[[services]]\nname = \"reader\"\napi_token = \"{READER_SERVICE_TOKEN}\"\n"
+    "[[roles]]\nname = \"service-reader\"\nscopes = [\"list:services\", \"read:services!service=from-config\"]\n"
+    "services = [\"reader\"]\n"
+)
 
 
 @pytest.fixture(scope="module")

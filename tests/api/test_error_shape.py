@@ -85,6 +85,23 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("owner", "POST", "/users/edna/tokens", {"json": {"scopes": ["read:users!user=root-admin"]}}, 400),
     ("owner", "POST", "/users/edna/tokens", {"json": {"scopes": ["no-such-scope"]}}, 400),
     ("admin", "POST", "/users/edna/tokens", {"json": {"scopes": ["shutdown"]}}, 400),
+    # services
+    ("admin", "POST", "/services/new-svc", {"content": b"{", "headers": J}, 400),
+    ("admin", "POST", "/services/new-svc", {"json": {"colour": "red"}}, 400),
+    ("admin", "POST", "/services/new-svc", {"json": {"url": "ftp://127.0.0.1:21"}}, 400),
+    ("admin", "POST", "/services/new-svc", {"json": {"api_token": "short"}}, 400),
+    ("admin", "POST", "/services/new-svc", {"json": {"oauth_client_id": "not-service-prefixed"}}, 400),
+    ("admin", "POST", "/services/new-svc", {"json": {"command": ["sleep", "60"]}}, 400),
+    ("admin", "POST", "/services/bad name", {"json": {}}, 400),
+    ("admin", "POST", "/services/from-config", {"json": {}}, 409),
+    ("admin", "DELETE", "/services/from-config", {}, 405),
+    ("admin", "GET", "/services/no-such-service", {}, 404),
+    ("admin", "DELETE", "/services/no-such-service", {}, 404),
+    ("owner", "GET", "/services", {}, 403),
+    ("owner", "GET", "/services/from-config", {}, 403),
+    ("owner", "POST", "/services/new-svc", {"json": {}}, 403),
+    ("owner", "DELETE", "/services/from-config", {}, 403),
+    ("nobody", "GET", "/services", {}, 403),
     # removed and unknown
     ("admin", "POST", "/authorizations/token", {}, 404),
     ("admin", "GET", "/authorizations/token/not-a-token", {}, 404),
@@ -111,7 +128,8 @@ def snapshot(hub: HubProcess, admin: str) -> Any:
             user.pop("last_activity", None)
             for server in user.get("servers", {}).values():
                 server.pop("last_activity", None)
-        return users
+        services = api.get("/services").json()
+        return users, services
 
 
 @pytest.mark.parametrize(("who", "method", "path", "kwargs", "status"), CASES, ids=[f"{c[1]} {c[2]} {c[0]}" for c in CASES])
