@@ -6,6 +6,7 @@ import time
 
 import httpx
 
+from tests.support.browserless import Person
 from tests.support.hubprocess import HubProcess
 
 
@@ -66,3 +67,45 @@ def test_deprecated_token_lookup(hub: HubProcess, admin: str) -> None:
         assert api.get(f"/authorizations/token/{owner}").json()["name"] == "tad"
         assert api.get("/authorizations/token/not-a-real-token").status_code == 404
         assert api.post("/authorizations/token").status_code == 404
+
+
+def test_a_script_without_a_token_gets_one_with_its_password(hub: HubProcess, admin: str) -> None:
+    password = "correct horse battery staple 7"
+    assert hub.cli("user", "add", "pat", "--password-stdin", stdin=password + "\n").returncode == 0
+    url = hub.url("hub/api/users/pat/tokens")
+    made = httpx.post(url, json={"auth": {"username": "pat", "password": password}, "note": "from a script"})
+    assert made.status_code == 201, made.text
+    assert made.json()["note"] == "from a script"
+    whoami = httpx.get(hub.url("hub/api/user"), headers={"Authorization": f"token {made.json()['token']}"})
+    assert whoami.json()["name"] == "pat"
+    wrong = httpx.post(url, json={"auth": {"username": "pat", "password": "not it at all"}})
+    assert wrong.status_code == 403 and "Wrong user name or password" in wrong.json()["message"]
+    other = httpx.post(hub.url("hub/api/users/root-admin/tokens"), json={"auth": {"username": "pat", "password": password}})
+    assert other.status_code == 403 and "pat's, not root-admin's" in other.json()["message"]
+    assert httpx.post(url, json={"note": "no credentials"}).status_code == 403
+    assert httpx.post(url, json={"auth": "pat:secret"}).status_code == 400  # auth must be an object
+    for _ in range(5):  # the sign-in throttle counts these too
+        httpx.post(url, json={"auth": {"username": "pat", "password": "guessing"}})
+    locked = httpx.post(url, json={"auth": {"username": "pat", "password": password}})
+    assert locked.status_code == 429 and "Too many failed sign-ins" in locked.json()["message"]
+    with hub.api(admin) as api:
+        tokens = api.get("/users/pat/tokens").json()["api_tokens"]
+        assert [t["note"] for t in tokens] == ["from a script"]  # the refused requests made nothing
+
+
+def test_deprecated_cookie_lookup(hub: HubProcess, admin: str) -> None:
+    password = "another fine passphrase 42"
+    assert hub.cli("user", "add", "cora", "--password-stdin", stdin=password + "\n").returncode == 0
+    person = Person(hub.origin, hub.base_url)
+    try:
+        person.sign_in("cora", password)
+        cookie = person.client.cookies.get("commonroom-session")
+        assert cookie
+        with hub.api(admin) as api:
+            assert api.get(f"/authorizations/cookie/commonroom-session/{cookie}").json()["name"] == "cora"
+            assert api.get("/authorizations/cookie/commonroom-session/forged").status_code == 404
+            assert api.get(f"/authorizations/cookie/other-cookie/{cookie}").status_code == 404
+        by_cookie = person.client.get(hub.url(f"hub/api/authorizations/cookie/commonroom-session/{cookie}"))
+        assert by_cookie.status_code == 403  # token callers only, as in JupyterHub
+    finally:
+        person.close()

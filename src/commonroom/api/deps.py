@@ -38,18 +38,23 @@ HubDep = Annotated["Hub", Depends(get_hub)]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_caller(request: Request, db: DB) -> Caller:
+async def get_caller_if_any(request: Request, db: DB) -> Caller | None:
     caller = await identify(db, request)
-    if caller is None:
-        raise APIError(403, MISSING_CREDENTIALS)
-    if caller.via == "cookie" and request.method not in SAFE_METHODS:
+    if caller is not None and caller.via == "cookie" and request.method not in SAFE_METHODS:
         submitted = request.headers.get("x-xsrftoken") or request.headers.get("x-csrftoken")
         if not csrf.valid(request, submitted):
             raise APIError(403, "XSRF check failed: send the _xsrf cookie's value in an X-XSRFToken header.")
     return caller
 
 
+async def get_caller(caller: Annotated[Caller | None, Depends(get_caller_if_any)]) -> Caller:
+    if caller is None:
+        raise APIError(403, MISSING_CREDENTIALS)
+    return caller
+
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
+MaybeCallerDep = Annotated[Caller | None, Depends(get_caller_if_any)]
 
 
 def require(caller: Caller, scopes: str | tuple[str, ...], target: Target | None = None) -> None:

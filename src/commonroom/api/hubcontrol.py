@@ -20,6 +20,7 @@ from commonroom.auth import tokens
 from commonroom.proxy.client import ProxyApiError
 from commonroom.servers import routes
 from commonroom.web.errors import APIError
+from commonroom.web.identity import SESSION_COOKIE, session_user
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -102,6 +103,19 @@ async def token_owner(token: str, hub: HubDep, caller: CallerDep, db: DB) -> dic
     if row is None:
         raise APIError(404, "No such token (it may have expired or been revoked).")
     return user_model(caller, row.user, hub.config.hub.base_url)
+
+
+@router.get("/authorizations/cookie/{cookie_name}/{cookie_value}", deprecated=True)
+async def cookie_owner(cookie_name: str, cookie_value: str, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
+    """Deprecated: the model of the person a hub session cookie belongs to; token callers only, as above."""
+    if caller.via != "token":
+        raise APIError(403, "Authenticate with an Authorization: token header to look up cookies.")
+    if cookie_name != SESSION_COOKIE:
+        raise APIError(404, f"The hub's session cookie is {SESSION_COOKIE!r}, not {cookie_name!r}.")
+    user = await session_user(db, cookie_value)
+    if user is None:
+        raise APIError(404, "No such session (it may have expired or been signed out).")
+    return user_model(caller, user, hub.config.hub.base_url)
 
 
 @router.post("/authorizations/token", include_in_schema=False)

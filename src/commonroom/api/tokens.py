@@ -8,16 +8,17 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from commonroom.api.deps import DB, CallerDep, find_user, require
-from commonroom.auth import roles, tokens
+from commonroom.api.deps import DB, CallerDep, HubDep, MaybeCallerDep, find_user, require
+from commonroom.auth import mfa, roles, signin, throttle, tokens
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth.scopes import Target
 from commonroom.db.models import APIToken, User
 from commonroom.timeutil import isoformat, utcnow
-from commonroom.web.errors import APIError
-from commonroom.web.identity import Caller
+from commonroom.web.errors import MISSING_CREDENTIALS, APIError
+from commonroom.web.identity import Caller, client_address, from_password
 
 router = APIRouter()
 
@@ -27,6 +28,8 @@ class TokenRequest(BaseModel):
     note: str = Field("", max_length=1023)
     expires_in: int | None = Field(None, gt=0)
     scopes: list[str] | None = None
+    # JupyterHub's way for a script without a token: {"auth": {"username": ..., "password": ...}}.
+    auth: dict[str, str] | None = None
 
 
 def token_model(row: APIToken) -> dict[str, Any]:
@@ -61,8 +64,29 @@ async def grantable(db: AsyncSession, caller: Caller, user: User, wanted: list[s
     return wanted
 
 
+async def _password_caller(request: Request, hub: HubDep, db: DB, name: str, auth: dict[str, str] | None) -> Caller:
+    """The person whose name and password came in the body, for a caller with no token or session."""
+    if auth is None:
+        raise APIError(403, MISSING_CREDENTIALS)
+    form = {"username": name, **auth}
+    config = hub.config.auth
+    try:
+        user = await signin.with_form(db, hub.authenticator, config, hub.secrets.encryption_key, form, client_address(request))
+    except signin.SignInRefused as exc:
+        raise APIError(exc.status, exc.message) from None
+    if user.name != name:
+        raise APIError(403, f"The password given is {user.name}'s, not {name}'s.")
+    if mfa.stage(user, config) is not None:
+        raise APIError(403, f"{name} signs in with a one-time code: sign in and make tokens on the token page instead.")
+    await throttle.record_success(db, user.name)
+    return await from_password(db, user)
+
+
 @router.post("/users/{name}/tokens", status_code=201)
-async def create_token(name: str, body: TokenRequest, caller: CallerDep, db: DB) -> JSONResponse:
+async def create_token(
+    name: str, body: TokenRequest, request: Request, hub: HubDep, maybe: MaybeCallerDep, db: DB
+) -> JSONResponse:
+    caller = maybe or await _password_caller(request, hub, db, name, body.auth)
     require(caller, "tokens", Target(user=name))
     user = await find_user(db, name)
     wanted = await grantable(db, caller, user, body.scopes if body.scopes is not None else ["inherit"])

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from commonroom.api.deps import DB
 from commonroom.auth import mfa, signin, throttle
-from commonroom.auth.base import AuthenticationError, RedirectAuthenticator
+from commonroom.auth.base import RedirectAuthenticator
 from commonroom.auth.names import normalize
 from commonroom.auth.native import NativeAuthenticator, SignupError
 from commonroom.auth.secrets import hash_secret
@@ -19,19 +19,10 @@ from commonroom.db.models import OneTimeLink, User
 from commonroom.pages.mfa import start_second_step
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, safe_next
 from commonroom.timeutil import utcnow
-from commonroom.web.identity import close_session, from_cookie, open_session
+from commonroom.web.identity import client_address, close_session, from_cookie, open_session
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-
-
-def client_address(request: Request) -> str:
-    """The person's address: the proxy's X-Forwarded-For when it comes through the proxy on loopback."""
-    peer = request.client.host if request.client else "unknown"
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and peer in ("127.0.0.1", "::1"):
-        return forwarded.split(",")[-1].strip()
-    return peer
 
 
 async def sign_in_response(request: Request, db: DB, user: User, next_url: str | None) -> Response:
@@ -64,21 +55,13 @@ async def login_submit(request: Request, db: DB) -> Response:
         return render(request, "login.html", status=status, error=message, username=name, next=next_url,
                       signup=_native(request) is not None)  # fmt: skip
 
-    until = await throttle.locked_until(db, name, address)
-    if until is not None:
-        wait = max(1, int((until - utcnow()).total_seconds()))
-        return refuse(f"Too many failed sign-ins. Wait {wait} seconds, then try again.", 429)
     try:
-        identity = await hub.authenticator.authenticate(db, form)
-        user = await signin.accept(db, identity, hub.config.auth, hub.secrets.encryption_key)
-    except AuthenticationError as exc:
-        await db.rollback()
-        await throttle.record_failure(db, hub.config.auth.throttle, name, address)
-        await db.commit()
-        return refuse(str(exc), 403)
+        user = await signin.with_form(db, hub.authenticator, hub.config.auth, hub.secrets.encryption_key, form, address)
+    except signin.SignInRefused as exc:
+        return refuse(exc.message, exc.status)
     if mfa.stage(user, hub.config.auth) is not None:
         return await start_second_step(request, db, user, next_url)
-    await throttle.record_success(db, identity.name)
+    await throttle.record_success(db, user.name)
     return await sign_in_response(request, db, user, next_url)
 
 

@@ -21,7 +21,7 @@ from commonroom.db.models import User
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, safe_next, signed_in
 from commonroom.timeutil import utcnow
 from commonroom.web import pending
-from commonroom.web.identity import Caller, open_session
+from commonroom.web.identity import Caller, client_address, open_session
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -37,12 +37,6 @@ def _secure(request: Request) -> bool:
 
 def _max_age(request: Request) -> int:
     return hub_of(request).config.auth.mfa.pending_minutes * 60
-
-
-def _address(request: Request) -> str:
-    from commonroom.pages.login import client_address
-
-    return client_address(request)
 
 
 async def start_second_step(request: Request, db: DB, user: User, next_url: str | None) -> Response:
@@ -89,7 +83,7 @@ async def code_submit(request: Request, db: DB) -> Response:
     if found is None:
         return render(request, "login.html", status=400, error=EXPIRED)
     user, value = found
-    code, address = form.get("code", ""), _address(request)
+    code, address = form.get("code", ""), client_address(request)
     until = await throttle.locked_until(db, user.name, address)
     if until is not None:
         wait = max(1, int((until - utcnow()).total_seconds()))
@@ -172,7 +166,7 @@ async def enrol_confirm(request: Request, db: DB) -> Response:
 
 
 async def _confirm(request: Request, db: DB, caller: Caller, sealed: str, code: str) -> Response:
-    hub, user, address = hub_of(request), caller.user, _address(request)
+    hub, user, address = hub_of(request), caller.user, client_address(request)
     name = user.name
     secret = decrypt_text(hub.secrets.encryption_key, sealed)
     locked = await throttle.locked_until(db, user.name, address) is not None

@@ -24,6 +24,8 @@ from commonroom.timeutil import utcnow
 from commonroom.web.errors import APIError
 
 SESSION_COOKIE = "commonroom-session"
+# How the caller proved who it is: an API token, a browser session, or a name and password in the request.
+Via = Literal["token", "cookie", "password"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Caller:
 
     owner: User | Service
     scopes: frozenset[str]
-    via: Literal["token", "cookie"]
+    via: Via
     token: APIToken | None = None
     members: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
@@ -71,7 +73,7 @@ def user_target(user: User, server: str | None = None) -> scope_rules.Target:
 
 
 async def _caller(
-    db: AsyncSession, owner: User | Service, via: Literal["token", "cookie"], token: APIToken | None = None
+    db: AsyncSession, owner: User | Service, via: Via, token: APIToken | None = None
 ) -> Caller:
     held = await roles.scopes_of(db, owner)
     scopes = tokens.effective_scopes(token, held) if token is not None else held
@@ -103,18 +105,34 @@ async def from_token(db: AsyncSession, token: str) -> Caller | None:
     return await _caller(db, owner, "token", row)
 
 
-async def from_cookie(db: AsyncSession, request: Request) -> Caller | None:
-    secret = request.cookies.get(SESSION_COOKIE)
-    if not secret:
-        return None
+async def session_user(db: AsyncSession, secret: str) -> User | None:
+    """The signed-in, approved person a session cookie's value belongs to, if the session is still valid."""
     query = select(BrowserSession).where(BrowserSession.hashed == hash_secret(secret))
     session = (await db.execute(query)).scalar_one_or_none()
     if session is None or session.expires_at <= utcnow():
         return None
     user = await db.get(User, session.user_id)
-    if user is None or not user.approved:
-        return None
-    return await _caller(db, user, "cookie")
+    return user if user is not None and user.approved else None
+
+
+async def from_cookie(db: AsyncSession, request: Request) -> Caller | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    user = await session_user(db, secret) if secret else None
+    return await _caller(db, user, "cookie") if user else None
+
+
+async def from_password(db: AsyncSession, user: User) -> Caller:
+    """A person who just gave their name and password in the request itself (a token request's "auth")."""
+    return await _caller(db, user, "password")
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the proxy's X-Forwarded-For when it comes through the proxy on loopback."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and peer in ("127.0.0.1", "::1"):
+        return forwarded.split(",")[-1].strip()
+    return peer
 
 
 async def identify(db: AsyncSession, request: Request) -> Caller | None:
