@@ -17,6 +17,7 @@ from commonroom.db.models import Server, User
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, signed_in
 from commonroom.servers import profiles
 from commonroom.servers.manager import ServerActionError
+from commonroom.timeutil import utcnow
 from commonroom.web.identity import Caller
 
 router = APIRouter()
@@ -43,8 +44,24 @@ async def home(request: Request, db: DB) -> Response:
     hub = hub_of(request)
     choices = profiles.allowed(hub.config.spawner.profiles, [group.name for group in user.groups], user.admin)
     notice = hub.servers.spawner_for(server).notice() if server is not None and server.running else ""
+    now = utcnow()
+    warning = hub.culler.verdict(server, now).warning(now) if server is not None else ""
     return render(request, "home.html", caller=caller, server=server, profiles=choices, summary=profiles.summary,
-                  notice=notice, server_url=urls.user_prefix(hub.config.hub.base_url, user.name))  # fmt: skip
+                  notice=notice, cull_warning=warning,
+                  cull_url=urls.server_api_path(hub.config.hub.base_url, user.name, "", "/cull"),
+                  server_url=urls.user_prefix(hub.config.hub.base_url, user.name))  # fmt: skip
+
+
+@router.post("/keep-running")
+async def keep_running(request: Request, db: DB) -> Response:
+    """The home page's "Keep it running": counts as activity on the person's default server."""
+    caller = await signed_in(request, db)
+    await checked_form(request)
+    await db.refresh(caller.user, ["servers"])
+    server = default_server(caller.user)
+    if server is not None and server.running:
+        await hub_of(request).culler.keep_alive(db, server)
+    return RedirectResponse(hub_url(request, "home"), status_code=302)
 
 
 async def _may_manage(caller: Caller, db: DB, name: str, scope: str) -> User | None:
