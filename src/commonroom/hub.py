@@ -131,11 +131,13 @@ class Hub:
                 limits.announce(self.config.spawner)
             except LimitError as exc:
                 raise HubStartError(str(exc)) from None
+        await self.services.stop_unlisted()
         async with self.sessions() as db:
             await service_registry.sync_config(db, self.config)
             await roles.sync_config(db, self.config.roles)
             await db.commit()
         await self.ensure_proxy()
+        await self.spawner_class.hub_starting(self.config.spawner, self.data_dir)
         await reattach.reattach(self.servers)
         try:
             await self.services.start()
@@ -159,6 +161,7 @@ class Hub:
                 await task
         await self.services.aclose()
         await self.servers.aclose()
+        await self.spawner_class.hub_stopping(self.config.spawner)
         await self.proxy.aclose()
         await self.engine.dispose()
 

@@ -216,6 +216,11 @@ class LocalSpawnerConfig(Section):
     stop_grace_seconds: float = Field(
         5, ge=0, description="Seconds a server gets to exit after SIGTERM before it is killed."
     )
+    preload: bool = Field(
+        True,
+        description="Fork servers from a launcher that imported JupyterLab once, so a start takes a fraction of "
+        "a second; false: start each with its own process, as a custom spawner.cmd or profile cmd/venv always is.",
+    )
 
     @field_validator("account_prefix")
     @classmethod

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _server_app(env: HubEnvironment) -> ServerApp:
-    _skip_iri_validator()
+    skip_iri_validator()
     from jupyter_server.serverapp import ServerApp
     from traitlets.config import Config
 
@@ -81,7 +81,7 @@ def _server_app(env: HubEnvironment) -> ServerApp:
     return app
 
 
-def _skip_iri_validator() -> None:
+def skip_iri_validator() -> None:
     """Keep jsonschema from importing rfc3987_syntax, whose import takes 2 s of a 3.5 s start.
 
     jupyter_events loads jsonschema's format checkers, which import every optional format backend, and

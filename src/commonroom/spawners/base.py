@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from commonroom.config.models import SpawnerConfig
@@ -50,6 +51,14 @@ class Spawner(ABC):
         self.spec = spec
         self.state: dict[str, Any] = dict(state)
         """Persisted by the hub after start and stop; must be JSON-serialisable."""
+
+    @classmethod
+    async def hub_starting(cls, config: SpawnerConfig, data_dir: Path) -> None:
+        """Start what all servers of this kind share (the local spawner's launcher); the hub calls it once."""
+
+    @classmethod
+    async def hub_stopping(cls, config: SpawnerConfig) -> None:
+        """Stop what hub_starting started; running servers are left alone."""
 
     @abstractmethod
     async def start(self) -> str:

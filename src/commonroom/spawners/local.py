@@ -27,6 +27,7 @@ from commonroom.limits.sizes import format_size
 from commonroom.spawners import accounts, homes, procs
 from commonroom.spawners.accounts import Account
 from commonroom.spawners.base import ProgressEvent, ServerSpec, SpawnError, Spawner
+from commonroom.spawners.zygote import client as launcher
 
 _DEFAULT_CMD = (sys.executable, "-m", "commonroom.singleuser")
 """The interpreter running the hub is the one with Commonroom's single-user server installed."""
@@ -58,6 +59,15 @@ class LocalProcessSpawner(Spawner):
         log = self.state.get("log")
         self._log_path = Path(log) if isinstance(log, str) else None
         """Kept after stop() clears the state, for failure_detail()."""
+
+    @classmethod
+    async def hub_starting(cls, config: SpawnerConfig, data_dir: Path) -> None:
+        if config.local.preload:
+            launcher.start(config.local.log_dir, data_dir)
+
+    @classmethod
+    async def hub_stopping(cls, config: SpawnerConfig) -> None:
+        await launcher.stop(config.local.log_dir)
 
     async def start(self) -> str:
         self._events = asyncio.Queue()
@@ -148,7 +158,7 @@ class LocalProcessSpawner(Spawner):
         self._log_path = _absolute(local.log_dir, "log_dir") / f"{self._key()}.log"
         handle = self._prepare_limits()
         try:
-            proc = self._launch(argv, env, home, account, handle)
+            proc = await self._launch(argv, env, home, account, handle)
         except SpawnError:
             if handle is not None:
                 await cgroupfs.release(handle)
@@ -246,14 +256,21 @@ class LocalProcessSpawner(Spawner):
                 "An administrator should check the resource limits line in the hub's log and spawner.enforcement."
             ) from None
 
-    def _launch(
+    async def _launch(
         self, argv: list[str], env: dict[str, str], home: Path, account: Account | None, handle: Handle | None
     ) -> procs.ProcessId:
+        """Fork the server from the hub's launcher when it runs our own single-user server, else Popen it."""
         assert self._log_path is not None
         run_as = procs.RunAs(account.uid, account.gid, account.groups) if account else None
         before_exec = functools.partial(enter, handle) if handle else None
         log_fd = procs.open_log(self._log_path)
         try:
+            if argv[: len(_DEFAULT_CMD)] == list(_DEFAULT_CMD):
+                limits = handle.to_state() if handle else None
+                args = argv[len(_DEFAULT_CMD) :]
+                forked = await launcher.fork_server(self.config.local.log_dir, args, env, home, log_fd, run_as, limits)
+                if forked is not None:
+                    return forked
             return procs.launch(argv, env=env, cwd=home, log_fd=log_fd, run_as=run_as, before_exec=before_exec)
         except OSError as exc:
             who = f" as {account.name}" if account else ""

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 _POLL_SECONDS = 0.05
 _KILL_WAIT_SECONDS = 5.0
@@ -52,6 +52,19 @@ class RunAs:
     groups: tuple[int, ...]
 
 
+class Reporter(Protocol):
+    """How the hub hears of the end of a server that another process (the launcher, its parent) forked."""
+
+    def reported(self) -> int | None:
+        """The exit status once the parent has told it, else None. Never blocks."""
+
+    def reporting(self) -> bool:
+        """Whether a status can still come: False once the parent is gone without telling."""
+
+
+_forked: dict[ProcessId, Reporter] = {}
+"""Servers the launcher forked for this hub process, until their exit status has been read."""
+
 _children: dict[ProcessId, subprocess.Popen[bytes]] = {}
 """Servers this hub process launched and has not reaped. Only the parent learns an exit status, and only once,
 so every spawner instance in this process asks here instead of keeping a Popen of its own (a Popen dropped
@@ -61,6 +74,11 @@ while its process runs would be reaped behind our back by the subprocess module)
 @functools.cache
 def _boot_id() -> str:
     return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def identify(pid: int, start_ticks: int) -> ProcessId:
+    """The ProcessId of a process this boot, from the start ticks its parent read while it could not be reaped."""
+    return ProcessId(pid, start_ticks, _boot_id())
 
 
 def _stat(pid: int) -> tuple[str, int] | None:
@@ -82,6 +100,11 @@ def _state_letter(proc: ProcessId) -> str | None:
 
 
 def _running(proc: ProcessId) -> bool:
+    reporter = _forked.get(proc)
+    if reporter is not None and reporter.reported() is not None:
+        return False
+    if reporter is not None and reporter.reporting():
+        return True  # gone from /proc a moment before its status arrives: not over until the status is read
     return _state_letter(proc) not in (None, "Z", "X")
 
 
@@ -144,6 +167,11 @@ def drop_privileges(run_as: RunAs) -> None:
     os.setresuid(run_as.uid, run_as.uid, run_as.uid)
 
 
+def adopt(proc: ProcessId, reporter: Reporter) -> None:
+    """Watch a server the launcher forked: its exit status comes from `reporter`, not from a wait()."""
+    _forked[proc] = reporter
+
+
 def _in_child(before_exec: Callable[[], None], run_as: RunAs | None) -> None:
     before_exec()
     if run_as is not None:
@@ -153,8 +181,17 @@ def _in_child(before_exec: Callable[[], None], run_as: RunAs | None) -> None:
 def exit_status(proc: ProcessId) -> int | None:
     """None while the process runs, else its exit status: negative for a signal, 0 when unknown.
 
-    The status is known only to the hub process that launched it; that process reaps it here.
+    The status is known only to the parent of the process: this hub process, which reaps it here, or the
+    launcher, which reports it to the hub process that asked for the server.
     """
+    reporter = _forked.get(proc)
+    if reporter is not None:
+        status = reporter.reported()
+        if status is None and reporter.reporting():
+            return None
+        del _forked[proc]
+        if status is not None:
+            return status
     child = _children.get(proc)
     if child is None:
         return None if _running(proc) else 0

@@ -1,0 +1,5 @@
+import sys
+
+from commonroom.spawners.zygote.server import main
+
+sys.exit(main(sys.argv[1:]))
