@@ -105,3 +105,37 @@ def test_shutdown_stops_it(hub: HubProcess, admin: str) -> None:
     result = hub.cli("shutdown")
     assert result.returncode == 0, result.stderr
     wait_for(lambda: not hub.processes_of_this_hub(), 30, "shutdown to end the service, proxy and servers")
+
+
+def test_a_service_removed_from_the_config_is_stopped_at_the_next_start(tmp_path: Path) -> None:
+    port = free_port()
+    service = f'[[services]]\nname = "gone"\nurl = "http://127.0.0.1:{port}"\ncommand = {json.dumps([sys.executable, str(TINY)])}\n'
+    with started(HubProcess(tmp_path, extra_config=service)) as hub:
+        admin = hub.add_user("gone-admin", admin=True)
+        with hub.api(admin) as api:
+            pid = wait_for(lambda: api.get("/services/gone").json()["pid"], 30, "the service's process")
+        hub.kill_hub(signal.SIGTERM)
+        hub.config_path.write_text(hub.config_path.read_text().replace(service, ""))
+        hub.start()
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _zombie(pid), 30, "the removed service to stop")
+        with hub.api(admin) as api:
+            assert api.get("/services/gone").status_code == 404
+            assert "/services/gone/" not in api.get("/proxy").json()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_command_that_cannot_run_stops_the_start_with_the_reason(tmp_path: Path) -> None:
+    config = '[[services]]\nname = "broken"\ncommand = ["/nonexistent/bin/helper", "--now"]\n'
+    hub = HubProcess(tmp_path, extra_config=config)
+    with pytest.raises(RuntimeError) as failed:
+        hub.start(timeout=60)
+    try:
+        assert "services.broken.command" in str(failed.value) and "No such file or directory" in str(failed.value)
+    finally:
+        hub.stop()

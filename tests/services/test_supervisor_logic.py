@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from commonroom.config.loader import validate
 from commonroom.config.models import Config
-from commonroom.services.supervisor import RESTART_DELAYS, fingerprint, restart_delay, service_env
+from commonroom.services.supervisor import (
+    RESTART_DELAYS,
+    ServiceStartError,
+    account_for,
+    fingerprint,
+    restart_delay,
+    service_env,
+)
 
 
 def hub(**service: object) -> Config:
@@ -48,3 +57,9 @@ def test_restart_delay_grows_then_stays_at_the_longest() -> None:
     delays = [restart_delay(n) for n in range(10)]
     assert delays[: len(RESTART_DELAYS)] == list(RESTART_DELAYS)
     assert delays == sorted(delays) and delays[-1] == RESTART_DELAYS[-1]
+
+
+def test_an_os_account_that_does_not_exist_is_a_clear_error() -> None:
+    config = hub(command=["a"], user="no-such-account-here")
+    with pytest.raises(ServiceStartError, match="services.whoami.user: there is no OS account 'no-such-account-here'"):
+        account_for(config.services[0])

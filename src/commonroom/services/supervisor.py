@@ -19,10 +19,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commonroom import urls
 from commonroom.config.models import Config, ServiceConfig
+from commonroom.db.models import Service
 from commonroom.servers.environment import hub_client_env
 from commonroom.servers.probe import ProbeFailed, wait_until_up
 from commonroom.services import registry
@@ -66,7 +68,7 @@ def restart_delay(failures: int) -> float:
     return RESTART_DELAYS[min(failures, len(RESTART_DELAYS) - 1)]
 
 
-def _account(spec: ServiceConfig) -> tuple[procs.RunAs | None, str]:
+def account_for(spec: ServiceConfig) -> tuple[procs.RunAs | None, str]:
     """Whom the service runs as, and its home."""
     if not spec.user:
         return None, os.environ.get("HOME", "/")
@@ -121,19 +123,27 @@ class Supervisor:
     async def stop_all(self) -> int:
         """Stop every managed service (`commonroom shutdown`, POST /shutdown); returns how many were running."""
         await self.aclose()
+        self._procs.clear()
+        return await self._stop_recorded(keep=set())
+
+    async def stop_unlisted(self) -> int:
+        """Stop the processes of services the config no longer runs (a hub restarted after removing one), before
+        their rows, which remember the processes, are rewritten."""
+        return await self._stop_recorded(keep=set(self.specs))
+
+    async def _stop_recorded(self, keep: set[str]) -> int:
         stopped = 0
         async with self.sessions() as db:
-            for name in self.specs:
-                row = await registry.find(db, name)
-                proc = procs.ProcessId.from_state(row.state) if row is not None else None
-                if row is None or proc is None:
+            for row in (await db.execute(select(Service))).scalars():
+                proc = procs.ProcessId.from_state(row.state)
+                if proc is None or row.name in keep:
                     continue
                 if procs.exit_status(proc) is None:
+                    log.info("service %s: stopping its process (pid %d)", row.name, proc.pid)
                     stopped += 1
                 await procs.terminate(proc, STOP_GRACE_SECONDS)
                 row.state = {}
             await db.commit()
-        self._procs.clear()
         return stopped
 
     async def _find_or_launch(self, spec: ServiceConfig) -> procs.ProcessId:
@@ -150,7 +160,7 @@ class Supervisor:
         return await self._launch(spec, rotate=True)
 
     async def _launch(self, spec: ServiceConfig, rotate: bool) -> procs.ProcessId:
-        run_as, home = _account(spec)
+        run_as, home = account_for(spec)
         async with self.sessions() as db:
             row = await registry.find(db, spec.name)
             assert row is not None, "services are synced from the config before they start"
