@@ -47,6 +47,20 @@ def build_table(run: Run) -> Table:
     ])  # fmt: skip
 
 
+def spawn_table(run: Run) -> Table:
+    return Table([Section("b. Spawn and stop (REST API)", spawn.rows(run))])
+
+
+def measure_spawn_only(run: Run, table: Table, hubs: list[Hub]) -> None:
+    """`--only spawn`: the b. rows alone (a couple of minutes), for working on spawn latency."""
+    with _timed("preparing both hubs' databases and tokens"):
+        hubs = [hub for hub in hubs if _prepared(table, hub)]
+    for hub in hubs:
+        hub.add_users(spawn.users(run))
+        hub.start()
+    _per_hub(run, table, hubs, "b.", spawn.measure, 0)
+
+
 def _section(table: Table, title_start: str) -> Section:
     return next(s for s in table.sections if s.title.startswith(title_start))
 
@@ -179,8 +193,11 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--short", action="store_true", help="small sizes, under 3 minutes (CI)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md", help="Markdown results file")
+    parser.add_argument("--output", type=Path, help="Markdown results file (default: results/latest.md, or "
+                        "results/only-NAME.md with --only)")
+    parser.add_argument("--only", choices=["spawn"], help="measure only these rows (spawn: b., a few minutes)")
     args = parser.parse_args(argv)
+    output: Path = args.output or RESULTS / (f"only-{args.only}.md" if args.only else "latest.md")
     if absent := tools.missing_tools():
         print(f"bench: missing {', '.join(absent)}; run bench/run, which installs them", file=sys.stderr)
         return 2
@@ -189,11 +206,14 @@ def main(argv: list[str] | None = None) -> int:
     workdir.chmod(0o755)
     run = Run(SHORT if args.short else FULL, workdir, Processes(workdir))
     hubs: list[Hub] = [CommonroomHub(workdir / "commonroom", run.processes), JupyterHubHub(workdir / "jupyterhub", run.processes)]
-    table = build_table(run)
+    table = spawn_table(run) if args.only else build_table(run)
     began = time.monotonic()
     try:
-        measure_hubs(run, table, hubs)
-        measure_proxies(run, table)
+        if args.only:
+            measure_spawn_only(run, table, hubs)
+        else:
+            measure_hubs(run, table, hubs)
+            measure_proxies(run, table)
     except BaseException:
         print(f"bench: stopped early; logs of every process are in {workdir}", file=sys.stderr)
         raise
@@ -202,12 +222,12 @@ def main(argv: list[str] | None = None) -> int:
             hub.stop()
         run.processes.stop_all()
         kill_marked(str(workdir))
-    command = "bench/run --short" if args.short else "bench/run"
+    command = "bench/run" + (" --short" if args.short else "") + (f" --only {args.only}" if args.only else "")
     text = header(run, command, time.monotonic() - began) + table.markdown()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
     print(text)
-    print(f"written to {args.output}")
+    print(f"written to {output}")
     print(f"bench: the logs of every process are in {workdir}")
     return 0
 
