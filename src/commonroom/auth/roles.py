@@ -53,7 +53,7 @@ def checked_scopes(scopes: Iterable[str]) -> list[str]:
 def role_names(owner: User | Service) -> list[str]:
     """The roles an owner holds directly, default roles included (JupyterHub's `roles` field)."""
     defaults = (["admin"] if owner.admin else []) + (["user"] if isinstance(owner, User) else [])
-    return defaults + sorted(r.name for r in owner.roles)
+    return sorted([*defaults, *(r.name for r in owner.roles)])
 
 
 async def scopes_of(db: AsyncSession, owner: User | Service) -> frozenset[str]:
