@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.hubprocess import HubProcess, started, wait_for
+from tests.support.hubprocess import HubProcess, process_gone, started, wait_for
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.slow
@@ -117,17 +117,10 @@ def test_a_service_removed_from_the_config_is_stopped_at_the_next_start(tmp_path
         hub.kill_hub(signal.SIGTERM)
         hub.config_path.write_text(hub.config_path.read_text().replace(service, ""))
         hub.start()
-        wait_for(lambda: not Path(f"/proc/{pid}").exists() or _zombie(pid), 30, "the removed service to stop")
+        wait_for(lambda: process_gone(pid), 30, "the removed service to stop")
         with hub.api(admin) as api:
             assert api.get("/services/gone").status_code == 404
             assert "/services/gone/" not in api.get("/proxy").json()
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
 
 
 def test_a_command_that_cannot_run_stops_the_start_with_the_reason(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.support.browserless import Person
-from tests.support.hubprocess import HubProcess, wait_for
+from tests.support.hubprocess import HubProcess, process_gone, wait_for
 
 PASSWORD = "velvet-otter-carries-lanterns"
 
@@ -58,14 +58,7 @@ def test_hub_restart_keeps_servers_running(hub: HubProcess) -> None:
     assert reaches_server(hub, token, "frank")
     with hub.api(token) as api:
         assert api.delete("/users/frank/server").status_code in (202, 204)
-    wait_for(lambda: not Path(f"/proc/{server_pid}").exists() or _zombie(server_pid), 20, "the server to exit")
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
+    wait_for(lambda: process_gone(server_pid), 20, "the server to exit")
 
 
 def test_proxy_restart_restores_routes(hub: HubProcess) -> None:

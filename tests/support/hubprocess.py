@@ -45,6 +45,14 @@ def wait_for(predicate: Any, timeout: float, what: str, interval: float = 0.05) 
     raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
 
 
+def process_gone(pid: int) -> bool:
+    """Whether a process has exited; a zombie waiting for its parent to reap it counts as gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 class HubProcess:
     def __init__(self, workdir: Path, extra_config: str = "", base_url: str = "/", account_prefix: str | None = None) -> None:
         self.workdir = workdir
