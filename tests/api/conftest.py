@@ -18,6 +18,7 @@ HUB_CONFIG = (
     f"[[services]]\nname = \"reader\"\napi_token = \"{READER_SERVICE_TOKEN}\"\n"
     "[[roles]]\nname = \"service-reader\"\nscopes = [\"list:services\", \"read:services!service=from-config\"]\n"
     "services = [\"reader\"]\n"
+    "[[roles]]\nname = \"service-managers\"\nscopes = [\"admin:services\"]\nusers = [\"svc-manager\"]\n"
 )
 
 

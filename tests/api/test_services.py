@@ -82,3 +82,18 @@ def test_config_services_cannot_be_replaced_or_removed_at_runtime(hub: HubProces
         refused = api.post("/services/managed", json={"command": ["sleep", "60"]})
         assert refused.status_code == 400 and "[[services]]" in refused.json()["message"]
         assert api.get("/services/managed").status_code == 404
+
+
+def test_only_someone_holding_every_admin_scope_may_add_an_admin_service(hub: HubProcess, admin: str) -> None:
+    with hub.api(hub.token_for("svc-manager")) as api:  # holds admin:services, nothing of the admin role beyond
+        refused = api.post("/services/wannabe", json={"admin": True})
+        assert refused.status_code == 400 and "admin role" in refused.json()["message"]
+        assert api.get("/services/wannabe").status_code == 404
+        assert api.post("/services/plain", json={}).status_code == 201
+        assert api.delete("/services/plain").status_code == 200
+    with hub.api(admin) as api:
+        made = api.post("/services/trusted", json={"admin": True}).json()
+        assert made["admin"] is True and "admin" in made["roles"]
+        with hub.api(made["api_token"]) as own:
+            assert "admin:users" in own.get("/user").json()["scopes"]
+        assert api.delete("/services/trusted").status_code == 200
