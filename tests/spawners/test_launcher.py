@@ -89,6 +89,10 @@ def status_fields(pid: int) -> dict[str, str]:
     return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
 
 
+def open_files_limit(pid: int) -> str:
+    return next(line for line in Path(f"/proc/{pid}/limits").read_text().splitlines() if line.startswith("Max open files"))
+
+
 def socket_inodes(pid: int) -> set[str]:
     found = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -166,6 +170,7 @@ async def test_a_child_has_the_accounts_identity_and_nothing_of_the_launchers(la
         assert not socket_inodes(proc.pid) & socket_inodes(launcher.proc.pid)
         assert not [target for target in fds.values() if "launcher" in target or target.endswith(".log") and target != str(log)]
         assert os.readlink(f"/proc/{proc.pid}/cwd") == str(home)
+        assert open_files_limit(proc.pid) == open_files_limit(os.getpid())  # the launcher raised its own only
     finally:
         await stopped(proc)
         home.rmdir()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import resource
 import signal
 import socket
 import sys
@@ -72,10 +73,13 @@ def request_message(
 class ForkedServer:
     """The single-user server this child becomes; run() is all the child does, and returns its exit status."""
 
-    def __init__(self, request: Request, conn: socket.socket, inherited: list[socket.socket]) -> None:
+    def __init__(
+        self, request: Request, conn: socket.socket, inherited: list[socket.socket], nofile: tuple[int, int]
+    ) -> None:
         self.request = request
         self.conn = conn
         self.inherited = inherited
+        self.nofile = nofile
 
     def run(self) -> int:
         try:
@@ -100,6 +104,7 @@ class ForkedServer:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for sock in (*self.inherited, self.conn):
             sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
         if request.limits is not None:
             enter(request.limits)  # joining a cgroup needs the hub's privileges: before they are dropped
         if request.run_as is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -64,8 +65,10 @@ def main(argv: list[str]) -> int:
         return 2
     parent = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the hub; the launcher ends with it
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile[1], nofile[1]))  # one connection per running server
     preload()
-    server = Launcher(_listen(Path(argv[0])), parent).serve()
+    server = Launcher(_listen(Path(argv[0])), parent, nofile).serve()
     return 0 if server is None else server.run()
 
 
@@ -99,9 +102,11 @@ def _listen(path: Path) -> socket.socket:
 
 
 class Launcher:
-    def __init__(self, listener: socket.socket, parent: int) -> None:
+    def __init__(self, listener: socket.socket, parent: int, nofile: tuple[int, int]) -> None:
         self.listener = listener
         self.parent = parent
+        self.nofile = nofile
+        """The descriptor limits the launcher was started with, which its servers get back."""
         self.connections: dict[int, socket.socket] = {}
         """Each running server's connection to the hub, by pid: where its exit status goes."""
         self.wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -158,7 +163,7 @@ class Launcher:
             os.close(in_session)
             signal.set_wakeup_fd(-1)
             self.selector.close()
-            return ForkedServer(request, conn, inherited=[self.listener, *self.connections.values()])
+            return ForkedServer(request, conn, [self.listener, *self.connections.values()], self.nofile)
         os.close(session_made)
         os.read(in_session, 1)  # returns once the child closed its end: its session exists (or it died)
         os.close(in_session)
