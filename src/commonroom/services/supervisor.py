@@ -100,9 +100,13 @@ class Supervisor:
         return self.log_dir / f"service-{name}.log"
 
     def pid(self, name: str) -> int:
-        """The running process of a managed service, or 0 (JupyterHub's value for none)."""
+        """The running process of a managed service, or 0 (JupyterHub's value for none).
+
+        As the watcher last saw it (at most CHECK_SECONDS old): asking the process itself would reap a dead
+        child here and leave the watcher without its exit status.
+        """
         proc = self._procs.get(name)
-        return proc.pid if proc is not None and procs.exit_status(proc) is None else 0
+        return proc.pid if proc is not None else 0
 
     async def start(self) -> None:
         """Find each managed service a previous hub left running, or start it; then watch them all."""
@@ -220,8 +224,7 @@ class Supervisor:
         url = f"{parts.scheme}://{parts.netloc}{urls.service_prefix(self.config.hub.base_url, spec.name)}"
 
         async def alive() -> bool:
-            proc = self._procs.get(spec.name)
-            return proc is not None and procs.exit_status(proc) is None
+            return self.pid(spec.name) != 0
 
         async with httpx.AsyncClient() as client:
             try:
