@@ -197,6 +197,15 @@ def test_last_activity_moves_on_success_only(chp: Proxy, upstream: Backend) -> N
     assert last_activity(chp, "/t/activity") > created
 
 
+def test_requests_marked_no_track_activity_are_not_activity(chp: Proxy, upstream: Backend) -> None:
+    chp.add("/t/background", upstream.http)
+    created = last_activity(chp, "/t/background")
+    echo(http().get(f"{chp.public}/t/background/status?no_track_activity=1"))
+    assert last_activity(chp, "/t/background") == created
+    echo(http().get(f"{chp.public}/t/background/status"))
+    assert last_activity(chp, "/t/background") > created
+
+
 def test_health_check(chp: Proxy) -> None:
     response = http().get(f"{chp.public}/_chp_healthz")
     assert response.status_code == 200

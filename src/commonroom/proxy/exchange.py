@@ -70,6 +70,7 @@ class Exchange:
         "started",
         "status",
         "target",
+        "tracked",
         "unsent_head",
         "until_close",
         "upgrade",
@@ -96,6 +97,9 @@ class Exchange:
         self.upgrade = upgrade
         self.is_head = method == b"HEAD"
         self.route: Route | None = None
+        self.tracked = True
+        """Whether this request counts as activity on its route; not when it says no_track_activity (the
+        jupyter_server convention for background polls, e.g. the culler's own warning banner)."""
         self.head = b""
         self.chunked = False
         self.upstream: UpstreamConnection | None = None
@@ -132,6 +136,7 @@ class Exchange:
             self.keep_alive = False
             self.answer(400, b"Bad Request", b"text/plain")
             return
+        self.tracked = b"no_track_activity" not in query
         client = self.client
         relay = client.relay
         path, raw_path = normalize(raw_path)
@@ -164,7 +169,7 @@ class Exchange:
     def request_body(self, data: bytes) -> None:
         self.body_seen = True
         route = self.route
-        if route is not None:
+        if route is not None and self.tracked:
             route.last_activity = time()
         conn = self.upstream
         if conn is not None and not self.sink:
@@ -287,7 +292,7 @@ class Exchange:
             self.client.transport.write(self.unsent_head + tail)
             self.unsent_head = b""
         route = self.route
-        if route is not None and self.status < 300:
+        if route is not None and self.status < 300 and self.tracked:
             route.last_activity = time()
         self.finish_response()
 
