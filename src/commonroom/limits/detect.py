@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commonroom.config.models import SpawnerConfig
-from commonroom.limits import cgroup1, cgroup2
+from commonroom.limits import cgroup1, cgroup2, quota
 from commonroom.limits.base import Enforcer, LimitError, Limits
+from commonroom.limits.mounts import parse_mounts
 from commonroom.limits.rlimit import Rlimits
 
 log = logging.getLogger(__name__)
+_CONTROLLERS = frozenset({"memory", "cpu", "pids", "cpuacct", "cpuset", "blkio", "devices", "freezer"})
 
 
 @dataclass(frozen=True)
@@ -33,24 +35,11 @@ class CgroupMount:
 
 def parse_mountinfo(text: str) -> list[CgroupMount]:
     """The cgroup and cgroup2 mounts listed in /proc/self/mountinfo text."""
-    mounts = []
-    for line in text.splitlines():
-        before, sep, after = line.partition(" - ")
-        fields, tail = before.split(), after.split()
-        if not sep or len(fields) < 5 or len(tail) < 3 or tail[0] not in ("cgroup", "cgroup2"):
-            continue
-        options = frozenset(tail[2].split(","))
-        controllers = options & {"memory", "cpu", "pids", "cpuacct", "cpuset", "blkio", "devices", "freezer"}
-        version = 2 if tail[0] == "cgroup2" else 1
-        mounts.append(CgroupMount(_unescape(fields[4]), _unescape(fields[3]), version, frozenset(controllers)))
-    return mounts
-
-
-def _unescape(path: str) -> str:
-    """mountinfo writes space, tab, newline and backslash in octal (\\040)."""
-    for code, char in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
-        path = path.replace(code, char)
-    return path
+    return [
+        CgroupMount(entry.point, entry.root, 2 if entry.fstype == "cgroup2" else 1, entry.options & _CONTROLLERS)
+        for entry in parse_mounts(text)
+        if entry.fstype in ("cgroup", "cgroup2")
+    ]
 
 
 def parse_own(text: str) -> dict[str, str]:
@@ -151,4 +140,10 @@ def announce(config: SpawnerConfig) -> Enforcer:
             log.warning("resource limits: profile %r: %s", profile.name, gap)
     if enforcer.kind == Rlimits.kind and any(Limits.of(profile).any for profile in config.profiles):
         log.warning("resource limits are weak on this machine: %s", enforcer.describe())
+    quotas = [profile.name for profile in config.profiles if profile.disk_quota]
+    if quotas:
+        os_accounts = config.local.os_accounts == "always" or (config.local.os_accounts == "auto" and os.geteuid() == 0)
+        found = quota.quota_mount(config.local.home_root, Path("/proc/self/mountinfo").read_text(), os_accounts)
+        if isinstance(found, str):
+            log.warning("disk quotas: servers of profiles %s will not start: %s", ", ".join(quotas), found)
     return enforcer

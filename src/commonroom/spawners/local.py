@@ -21,9 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 from commonroom.config.models import Profile, SpawnerConfig
-from commonroom.limits import cgroupfs, detect
+from commonroom.limits import cgroupfs, detect, quota
 from commonroom.limits.base import Handle, LimitError, Limits, enter
-from commonroom.limits.sizes import format_size
+from commonroom.limits.sizes import format_size, parse_size
 from commonroom.spawners import accounts, homes, procs
 from commonroom.spawners.accounts import Account
 from commonroom.spawners.base import ProgressEvent, ServerSpec, SpawnError, Spawner
@@ -152,6 +152,7 @@ class LocalProcessSpawner(Spawner):
         home = account.home if account else _absolute(local.homes_dir, "homes_dir") / self.spec.user
         self._emit("Preparing your home directory", 40)
         await self._prepare_home(home, account)
+        await self._set_disk_quota(account)
         port = _free_port()
         env = self._environment(account, home, port)
         argv = _resolve_command(self._command(), env["PATH"], self._command_setting())
@@ -241,6 +242,22 @@ class LocalProcessSpawner(Spawner):
         if profile is not None and (profile.cmd or profile.venv is not None):
             return f"the cmd or venv of profile {profile.name!r} (spawner.profiles)"
         return "spawner.cmd"
+
+    async def _set_disk_quota(self, account: Account | None) -> None:
+        """Give the account the chosen profile's quota (none: no quota), once any profile names one."""
+        if not any(profile.disk_quota for profile in self.config.profiles):
+            return
+        profile = self._profile()
+        size = parse_size(profile.disk_quota) if profile and profile.disk_quota else 0
+        home_root = _absolute(self.config.local.home_root, "home_root")
+        try:
+            await quota.set_quota(account.name if account else "", size, home_root, account is not None)
+        except LimitError as exc:
+            if size:
+                raise SpawnError(
+                    f"The disk quota of profile {profile.name if profile else ''!r} could not be set: {exc}. Until an "
+                    "administrator fixes that or removes disk_quota from the profile, choose another profile."
+                ) from None
 
     def _prepare_limits(self) -> Handle | None:
         """The profile's limits made ready for the server to enter; None when it has none."""
