@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from commonroom.config import Config, ConfigError
 from commonroom.config.loader import validate
+from commonroom.config.models import Profile
 
 
 def spawner(*profiles: dict[str, Any]) -> dict[str, Any]:
@@ -47,3 +51,13 @@ def test_names_are_unique_and_one_default_at_most() -> None:
 
 def test_no_profiles_by_default() -> None:
     assert Config().spawner.profiles == [] and Config().spawner.enforcement == "auto"
+
+
+def test_the_readme_example_is_valid_and_shows_every_profile_setting() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"## Resource profiles.*?```toml\n(.*?)```", readme, re.S)
+    assert match, "README has no ```toml block under '## Resource profiles'"
+    example = tomllib.loads(match.group(1))
+    config = validate(example, "README")
+    assert set(example["spawner"]["profiles"][0]) == set(Profile.model_fields)
+    assert config.spawner.profiles[0].name == "small"
