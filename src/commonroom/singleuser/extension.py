@@ -1,4 +1,5 @@
-"""The jupyter_server extension: hub headers on every response, secrets out of logs, the activity reporter.
+"""The jupyter_server extension: hub headers on every response, secrets out of logs, the activity reporter,
+the culler's warning banner.
 
 Sign-in is not here: it is the IdentityProvider and Authorizer classes, which the launcher configures because
 jupyter_server creates them before any extension loads.
@@ -10,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from commonroom import JUPYTERHUB_COMPAT_VERSION
-from commonroom.singleuser import logscrub
+from commonroom.singleuser import cullbanner, logscrub
 from commonroom.singleuser.activity import ActivityReporter
 from commonroom.singleuser.identity import HubIdentityProvider
 
@@ -32,6 +33,9 @@ def _load_jupyter_server_extension(serverapp: ServerApp) -> None:
             "commonroom.singleuser.identity.HubIdentityProvider; start the server with "
             "`python -m commonroom.singleuser`, which sets it."
         )
+    prefix = provider.env.prefix
+    serverapp.web_app.add_handlers(".*$", cullbanner.handlers(prefix, provider.hub, provider.env))  # type: ignore[no-untyped-call]
+    serverapp.web_app.transforms.insert(0, cullbanner.injector(prefix))
     if provider.env.activity_url and provider.env.activity_interval:
         settings[REPORTER_SETTING] = ActivityReporter(serverapp, provider.hub, provider.env)
     else:

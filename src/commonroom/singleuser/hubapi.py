@@ -73,6 +73,11 @@ class HubAPI:
             token=self._api_token,
         )
 
+    async def cull_status(self, url: str, keep_running: bool) -> dict[str, Any]:
+        """When the hub's culler will stop this server (POST: keep it running, which counts as activity)."""
+        method = "POST" if keep_running else "GET"
+        return _json(await self._fetch(url, method=method, body="" if keep_running else None, token=self._api_token))
+
     async def _fetch(
         self,
         url: str,
