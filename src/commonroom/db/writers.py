@@ -59,6 +59,10 @@ class WriterQueue:
     def on_pool_entry(self, _dbapi_connection: Any, record: ConnectionPoolEntry, *_: Any) -> None:
         self.release(record.info)
 
+    def on_reset(self, dbapi_connection: Any, record: ConnectionPoolEntry, _reset_state: Any) -> None:
+        """The pool's reset event, with the three-argument signature SQLAlchemy 2 expects."""
+        self.release(record.info)
+
 
 def queue_writers(engine: AsyncEngine) -> WriterQueue:
     """Make the engine's write transactions take turns (SQLite only; PostgreSQL has row locks)."""
@@ -70,6 +74,7 @@ def queue_writers(engine: AsyncEngine) -> WriterQueue:
     event.listen(sync_engine, "commit", queue.on_end)
     event.listen(sync_engine, "rollback", queue.on_end)
     # A connection returned, reset or dropped without a Connection-level end (an error) must not keep the lock.
-    for name in ("reset", "checkin", "invalidate", "close"):
+    event.listen(sync_engine.pool, "reset", queue.on_reset)
+    for name in ("checkin", "invalidate", "close"):
         event.listen(sync_engine.pool, name, queue.on_pool_entry)
     return queue
