@@ -67,3 +67,14 @@ async def test_forget() -> None:
     cache.forget("t")
     await cache.get("t")
     assert hub.asked == ["t", "t"]
+
+
+async def test_answers_not_to_keep_serve_one_burst_then_are_asked_again() -> None:
+    """Someone a server is shared with is checked on each request, so a revoked share ends access at once."""
+    hub = Hub({"owner": "alice", "guest": "bob"})
+    cache = TokenCache(hub.lookup, keep=lambda name: name == "alice")
+    assert await asyncio.gather(*(cache.get("guest") for _ in range(5))) == ["bob"] * 5
+    await cache.get("guest")
+    await cache.get("owner")
+    await cache.get("owner")
+    assert hub.asked == ["guest", "guest", "owner"]

@@ -2,8 +2,21 @@
 
 from fastapi import APIRouter
 
-from commonroom.api import activity, culling, groups, hubcontrol, oauth, roles, root, servers, services, tokens, users
+from commonroom.api import (
+    activity,
+    culling,
+    groups,
+    hubcontrol,
+    oauth,
+    roles,
+    root,
+    servers,
+    services,
+    shares,
+    tokens,
+    users,
+)
 
 router = APIRouter()
-for module in (root, users, activity, servers, culling, tokens, oauth, hubcontrol, services, groups, roles):
+for module in (root, users, activity, servers, culling, tokens, oauth, hubcontrol, services, groups, roles, shares):
     router.include_router(module.router)

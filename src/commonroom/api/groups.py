@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -178,7 +178,7 @@ async def remove_members(name: str, body: Members, caller: CallerDep, db: DB) ->
 
 
 @router.put("/groups/{name}/properties")
-async def set_properties(name: str, caller: CallerDep, db: DB, properties: dict[str, Any] = Body(...)) -> dict[str, Any]:
+async def set_properties(name: str, caller: CallerDep, db: DB, properties: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     require(caller, "groups", group_target(name))
     group = await _group(db, name)
     group.properties = properties

@@ -20,9 +20,17 @@ from commonroom.api.deps import DB, CallerDep, directory_errors, require
 from commonroom.auth import roles
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth.scopes import Target
-from commonroom.db.models import Group, Role, Service, User, group_roles, service_roles, user_roles
+from commonroom.db.models import (
+    Group,
+    Role,
+    Service,
+    User,
+    group_roles,
+    service_roles,
+    user_roles,
+)
 from commonroom.users import groups
-from commonroom.web.errors import NOT_FOUND_OR_NO_ACCESS, APIError
+from commonroom.web.errors import APIError
 from commonroom.web.identity import Caller
 
 router = APIRouter()

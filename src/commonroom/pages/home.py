@@ -17,6 +17,7 @@ from commonroom.db.models import Server, User
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, signed_in
 from commonroom.servers import profiles
 from commonroom.servers.manager import ServerActionError
+from commonroom.sharing.views import shared_with
 from commonroom.timeutil import utcnow
 from commonroom.web.identity import Caller
 
@@ -47,7 +48,7 @@ async def home(request: Request, db: DB) -> Response:
     now = utcnow()
     warning = hub.culler.verdict(server, now).warning(now) if server is not None else ""
     return render(request, "home.html", caller=caller, server=server, profiles=choices, summary=profiles.summary,
-                  notice=notice, cull_warning=warning,
+                  notice=notice, cull_warning=warning, shared=await shared_with(db, user, hub.config.hub.base_url),
                   cull_url=urls.server_api_path(hub.config.hub.base_url, user.name, "", "/cull"),
                   server_url=urls.user_prefix(hub.config.hub.base_url, user.name))  # fmt: skip
 

@@ -85,7 +85,8 @@ class HubIdentityProvider(IdentityProvider):
         super().__init__(**kwargs)
         self.env = environment.current()
         self.hub = HubAPI(self.env.api_url, self.env.api_token)
-        self.identities: TokenCache[HubUser] = TokenCache(self._ask_hub)
+        # Only the owner's identity is kept: people the server is shared with are checked on every request.
+        self.identities: TokenCache[HubUser] = TokenCache(self._ask_hub, keep=lambda user: user.name == self.env.user)
         self.logins = PendingLogins()
 
     @default("token")

@@ -39,8 +39,12 @@ class TokenCache(Generic[T]):
         lookup: Callable[[str], Awaitable[T | None]],
         ttl: float = DEFAULT_TTL,
         clock: Callable[[], float] = time.monotonic,
+        keep: Callable[[T], bool] = lambda _answer: True,
     ) -> None:
+        """keep(answer) False: the answer serves the requests already waiting for it, and is then asked for
+        again (someone a server was shared with: a revoked share must end their access at once)."""
         self._lookup = lookup
+        self._keep = keep
         self._ttl = ttl
         self._clock = clock
         self._entries: dict[str, _Entry[T]] = {}
@@ -58,7 +62,7 @@ class TokenCache(Generic[T]):
         except Exception:
             self._drop(key, entry)
             raise
-        if answer is None:
+        if answer is None or not self._keep(answer):
             self._drop(key, entry)
         return answer
 

@@ -5,9 +5,9 @@ Members are read with one query per page of groups (never by loading every membe
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
-import logging
 from typing import Literal, TypeVar
 
 from sqlalchemy import func, select
