@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +134,31 @@ def test_a_command_that_cannot_run_stops_the_start_with_the_reason(tmp_path: Pat
         assert "services.broken.command" in str(failed.value) and "No such file or directory" in str(failed.value)
     finally:
         hub.stop()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running a service as another OS account needs root")
+def test_a_service_runs_as_the_os_account_its_config_names(tmp_path: Path) -> None:
+    account = f"crsvc{os.getpid() % 100000}"
+    made = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", account],
+                          capture_output=True, text=True)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    workdir, hubdir = tmp_path / "svc-cwd", tmp_path / "hub"
+    workdir.mkdir(mode=0o755)
+    hubdir.mkdir()
+    try:
+        service = (
+            f'[[services]]\nname = "as-account"\nurl = "http://127.0.0.1:{free_port()}"\nuser = "{account}"\n'
+            f'cwd = "{workdir}"\ncommand = ["/usr/bin/python3", "{TINY}"]\n'  # a python the account can run
+        )
+        with started(HubProcess(hubdir, extra_config=service)) as hub:
+            admin = hub.add_user("acct-admin", admin=True)
+            with hub.api(admin) as api:
+                pid = wait_for(lambda: api.get("/services/as-account").json()["pid"], 30, "the service's process")
+            status = Path(f"/proc/{pid}/status").read_text()
+            uid = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
+            assert set(uid) == {str(pwd.getpwnam(account).pw_uid)}, status
+            wait_for(lambda: httpx.get(hub.url("services/as-account/env"), timeout=10).status_code == 200, 60, "it to answer")
+            env = httpx.get(hub.url("services/as-account/env"), timeout=10).json()
+            assert env["JUPYTERHUB_USER"] == account
+    finally:
+        subprocess.run(["userdel", account], capture_output=True)
