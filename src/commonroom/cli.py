@@ -159,7 +159,8 @@ async def _shutdown(config: Config) -> int:
 
 def cmd_shutdown(args: argparse.Namespace) -> int:
     stopped = asyncio.run(_shutdown(_load(args)))
-    print(f"stopped {stopped} server(s) and the proxy; stop `commonroom serve` itself with Ctrl-C or SIGTERM")
+    print(f"stopped {stopped} server(s), the managed services and the proxy; stop `commonroom serve` itself with "
+          "Ctrl-C or SIGTERM")  # fmt: skip
     return 0
 
 
