@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("proxy", help="run the proxy (configurable-http-proxy's flags)", add_help=False)
 
-    shutdown = commands.add_parser("shutdown", help="stop every server and the hub's proxy")
+    shutdown = commands.add_parser("shutdown", help="stop every server, managed service and the hub's proxy")
     _config_args(shutdown)
     shutdown.set_defaults(func=cmd_shutdown)
 
