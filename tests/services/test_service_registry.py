@@ -109,3 +109,15 @@ async def test_each_launch_of_a_managed_service_gets_a_new_token_that_is_also_it
         (stored,) = await tokens_of(db, "app")
         assert matches(stored.hashed, second) and not matches(stored.hashed, first)
         assert matches(client.hashed_secret, second)
+
+
+async def test_a_config_service_replacing_a_runtime_one_drops_the_runtime_token(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as db:
+        await registry.add(db, ServiceConfig(name="taken"), "/")
+        await db.commit()
+    await sync(sessions, config({"name": "taken", "api_token": TOKEN}))
+    async with sessions() as db:
+        (only,) = await tokens_of(db, "taken")
+        assert only.note == registry.CONFIG_TOKEN_NOTE and matches(only.hashed, TOKEN)

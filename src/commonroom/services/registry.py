@@ -53,6 +53,8 @@ async def sync_config(db: AsyncSession, config: Config) -> None:
             await remove(db, row)
     for spec in config.services:
         row = rows.get(spec.name) or Service(name=spec.name, roles=[])
+        if row.id is not None and not row.from_config:  # the token it was given at runtime is not the config's
+            await db.execute(delete(APIToken).where(APIToken.service_id == row.id, APIToken.note == RUNTIME_TOKEN_NOTE))
         row.from_config = True
         await _apply(db, row, spec, config.hub.base_url)
         await _keep_config_token(db, row, spec.api_token)
