@@ -2,7 +2,8 @@
 
 A kernel that allocates past its server's memory limit is killed by the kernel's OOM killer (the largest
 process in the server's cgroup), the person is told on their home page, and another person's server and the
-hub carry on. A fork bomb stops at the profile's process limit. Profiles that cannot start say why, and leave
+hub carry on. A server that is itself killed for memory later is noticed, its route and cgroup removed, and
+the reason shown. A fork bomb stops at the profile's process limit. Profiles that cannot start say why, and leave
 nothing running. Unknown and forbidden profiles are refused before anything starts.
 """
 
@@ -227,6 +228,27 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_nothing_outlives_the_server(
     stop(hub, tokens["alice"], "alice")
     assert not pids.exists(), "stopping the server kills what it left behind and removes its cgroup"
     stop(hub, tokens["bob"], "bob")
+
+
+def test_a_server_killed_for_memory_later_is_noticed_and_explained(hub: HubProcess, tokens: dict[str, str]) -> None:
+    assert start(hub, tokens["alice"], "alice", {}).status_code in (201, 202)
+    wait_ready(hub, tokens["alice"], "alice")
+    # An upload bigger than what is left of the server's memory: JupyterLab buffers the request, so this time
+    # the server itself is the largest process in its cgroup, and the OOM killer takes it.
+    body = b'{"type": "file", "format": "text", "content": "' + b"x" * (280 * 2**20) + b'"}'
+    headers = {"Authorization": f"token {tokens['alice']}", "Content-Type": "application/json"}
+    try:
+        httpx.put(f"{hub.origin}/user/alice/api/contents/big.txt", content=body, headers=headers, timeout=120)
+    except httpx.HTTPError:
+        pass  # the server died under the request
+    with hub.api(tokens["alice"]) as api:
+        wait_for(lambda: not api.get("/users/alice").json()["servers"], 60, "the hub to notice the server died", 0.3)
+    page = home_page(hub, "alice")
+    assert "Your server stopped unexpectedly" in page
+    assert "Your server reached its memory limit of 300 MB (profile &#39;small&#39;)." in page
+    routes = httpx.get(f"{hub.origin}/user/alice/api/status", timeout=30)
+    assert routes.status_code in (302, 303, 424), "no route may be left to a dead server"
+    assert not list(Path("/sys/fs/cgroup/memory").rglob("commonroom/alice")), "the cgroup must be removed"
 
 
 def _environ(pid: int) -> bytes:
