@@ -132,7 +132,6 @@ class Hub:
             except LimitError as exc:
                 raise HubStartError(str(exc)) from None
         await self.services.stop_unlisted()
-        await self.services.stop_unlisted()
         async with self.sessions() as db:
             await service_registry.sync_config(db, self.config)
             await roles.sync_config(db, self.config.roles)
