@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -93,9 +92,9 @@ def test_server_that_dies_is_noticed_and_explained(hub: HubProcess) -> None:
 
 
 def _pid_of(hub: HubProcess, name: str) -> int:
-    """The process-group leader of `name`'s server."""
-    for pid in hub.processes_of_this_hub():
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        if f"JUPYTERHUB_USER={name}".encode() in environ and os.getpgid(pid) == pid:
-            return pid
+    """The process-group leader of `name`'s server, from the hub's record of it (a server forked from the
+    launcher shows the launcher's environment in /proc, so that cannot tell whose server it is)."""
+    for state in hub.server_states():
+        if str(state.get("log", "")).endswith(f"/{name}.log") and os.getpgid(state["pid"]) == state["pid"]:
+            return int(state["pid"])
     raise AssertionError(f"no server process of {name}")

@@ -9,6 +9,7 @@ does (its parent pid changes); the servers, each in a session of its own, keep r
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -54,6 +55,7 @@ PRELOAD = (
 sys.modules after ServerApp.initialize (most of the ~2 s of CPU a server start costs). Modules missing here
 (an extension not installed) are skipped."""
 
+_PR_SET_PDEATHSIG = 1
 PARENT_CHECK_SECONDS = 0.5
 REQUEST_TIMEOUT_SECONDS = 10.0
 """A hub sends its request as soon as it connects; this only keeps a stuck peer from stalling every spawn."""
@@ -64,12 +66,26 @@ def main(argv: list[str]) -> int:
         print("usage: python -m commonroom.spawners.zygote SOCKET (the hub starts this itself)", file=sys.stderr)
         return 2
     parent = os.getppid()
+    _end_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the hub; the launcher ends with it
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile[1], nofile[1]))  # one connection per running server
     preload()
-    server = Launcher(_listen(Path(argv[0])), parent, nofile).serve()
-    return 0 if server is None else server.run()
+    path = Path(argv[0])
+    server = Launcher(_listen(path), parent, nofile).serve()
+    if server is None:
+        path.unlink(missing_ok=True)
+        return 0
+    return server.run()
+
+
+def _end_with(parent: int) -> None:
+    """Be sent SIGTERM when the hub dies, even while still importing (the serve loop also checks the parent,
+    but only once the imports are done)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        sys.exit(0)
 
 
 def preload() -> None:

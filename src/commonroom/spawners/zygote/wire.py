@@ -22,7 +22,7 @@ def encode(message: dict[str, Any]) -> bytes:
 def decode(line: bytes) -> dict[str, Any]:
     message = json.loads(line)
     if not isinstance(message, dict):
-        raise ValueError("a launcher message must be a JSON object")
+        raise ValueError("a launcher message must be a JSON object")  # noqa: TRY004 - bad input, like bad JSON
     return message
 
 
