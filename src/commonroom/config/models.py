@@ -405,7 +405,7 @@ class ServiceConfig(Section):
         "", description="Where the hub sends people back after sign-in; empty: /services/<name>/oauth_callback."
     )
     oauth_no_confirm: bool = Field(False, description="Accepted for JupyterHub configs; the hub never asks to confirm.")
-    display: bool = Field(True, description="JupyterHub's flag for listing the service to people; shown in the API's model.")
+    display: bool = Field(True, description="List it on the home page of people who may open it (when it has a url).")
     info: dict[str, str] = Field(default_factory=dict, description="Free-form facts shown with the service.")
     admin: bool = Field(False, description="Deprecated (JupyterHub): gives the admin role; prefer [[roles]].")
 

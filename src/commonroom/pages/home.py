@@ -17,6 +17,7 @@ from commonroom.db.models import Server, User
 from commonroom.pages.render import checked_form, hub_of, hub_url, render, signed_in
 from commonroom.servers import profiles
 from commonroom.servers.manager import ServerActionError
+from commonroom.services import registry as service_registry
 from commonroom.sharing.views import shared_with
 from commonroom.timeutil import utcnow
 from commonroom.web.identity import Caller
@@ -49,8 +50,16 @@ async def home(request: Request, db: DB) -> Response:
     warning = hub.culler.verdict(server, now).warning(now) if server is not None else ""
     return render(request, "home.html", caller=caller, server=server, profiles=choices, summary=profiles.summary,
                   notice=notice, cull_warning=warning, shared=await shared_with(db, user, hub.config.hub.base_url),
+                  services=await _services(db, caller, hub.config.hub.base_url),
                   cull_url=urls.server_api_path(hub.config.hub.base_url, user.name, "", "/cull"),
                   server_url=urls.user_prefix(hub.config.hub.base_url, user.name))  # fmt: skip
+
+
+async def _services(db: DB, caller: Caller, base_url: str) -> list[tuple[str, str]]:
+    """(name, link) of the services the person may open: those they hold access:services on."""
+    rows = await service_registry.displayed(db)
+    allowed = (r for r in rows if caller.check("access:services", Target(service=r.name)) is Access.GRANTED)
+    return [(row.name, urls.service_prefix(base_url, row.name)) for row in allowed]
 
 
 @router.post("/keep-running")

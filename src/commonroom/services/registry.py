@@ -43,6 +43,12 @@ async def find(db: AsyncSession, name: str) -> Service | None:
     return (await db.execute(select(Service).where(Service.name == name))).scalar_one_or_none()
 
 
+async def displayed(db: AsyncSession) -> list[Service]:
+    """Services people open in their browser (a url, and display on), by name."""
+    query = select(Service).where(Service.url != "", Service.display.is_(True)).order_by(Service.name)
+    return list((await db.execute(query)).scalars())
+
+
 async def sync_config(db: AsyncSession, config: Config) -> None:
     """Make the config's services rows exactly as it says; services removed from it are deleted (with their
     tokens and OAuth client). A runtime service of the same name becomes the config's."""
