@@ -123,6 +123,19 @@ def rss_mib(*pids: int) -> float:
     return total_kib / 1024
 
 
+def pss_mib(*pids: int) -> float:
+    """Proportional memory of these processes together, in MiB: each page counted once, split among the
+    processes that share it (a server forked from a launcher shares the launcher's imports copy-on-write)."""
+    total_kib = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total_kib += next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+    return total_kib / 1024
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.02) -> None:
     """Poll a callable until it returns something true; TimeoutError naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.ports import free_port
-from bench.processes import Processes, kill_marked, wait_until
+from bench.processes import Processes, kill_marked, processes_marked, wait_until
 
 PERSON_PASSWORD = "bench-velvet-otter-lanterns"
 """Every simulated person's password (both hubs check it on the sign-in form)."""
@@ -83,6 +83,10 @@ class Hub(ABC):
                 self.processes.stop(self.proc)
             kill_marked(str(self.workdir))
             self.proc = None
+
+    def server_pids(self, name: str) -> list[int]:
+        """The processes of `name`'s default server: those whose environment names the person."""
+        return processes_marked(str(self.workdir), f"JUPYTERHUB_USER={name}\0")
 
     def hub_pid(self) -> int:
         assert self.proc is not None

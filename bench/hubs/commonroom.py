@@ -71,6 +71,16 @@ class CommonroomHub(Hub):
         except (OSError, ValueError, IndexError):
             return None
 
+    def server_pids(self, name: str) -> list[int]:
+        """From the hub's record: a server forked from the launcher shows the launcher's environment in /proc."""
+        with sqlite3.connect(self.database(), timeout=60) as db:
+            row = db.execute(
+                "SELECT servers.state FROM servers JOIN users ON servers.user_id = users.id "
+                "WHERE users.name = ? AND servers.name = ''", (name,),
+            ).fetchone()  # fmt: skip
+        pid = json.loads(row[0]).get("pid") if row and row[0] else None
+        return [pid] if isinstance(pid, int) else []
+
     def database(self) -> Path:
         return self.data_dir / "commonroom.sqlite"
 

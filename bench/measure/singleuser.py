@@ -12,7 +12,7 @@ from bench import kernelws
 from bench.context import Run
 from bench.figures import Figure, RowSpec, missing, pct_ms
 from bench.hubs import Hub
-from bench.processes import processes_marked, rss_mib
+from bench.processes import pss_mib
 from bench.servers import start_server, stop_server, user_token
 
 OWNER = "kernel-owner"
@@ -21,7 +21,7 @@ IDLE_SECONDS = 2.0
 
 def rows(run: Run) -> list[RowSpec]:
     return [
-        RowSpec("server.rss", "idle single-user server RSS (JupyterLab, no kernel)", "MiB"),
+        RowSpec("server.pss", "idle single-user server memory, PSS (JupyterLab, no kernel)", "MiB"),
         RowSpec("ws.p50", f"kernel websocket round trip through the proxy, p50 of {run.size.ws_round_trips}", "ms"),
         RowSpec("ws.p99", "kernel websocket round trip through the proxy, p99", "ms"),
     ]
@@ -44,16 +44,16 @@ def measure(run: Run, hub: Hub) -> dict[str, Figure]:
     token = asyncio.run(started())
     try:
         time.sleep(IDLE_SECONDS)
-        figures = {"server.rss": _server_rss(hub, OWNER)}
+        figures = {"server.pss": _server_memory(hub, OWNER)}
         figures.update(_round_trips(hub, token, run.size.ws_round_trips))
         return figures
     finally:
         asyncio.run(stopped())
 
 
-def _server_rss(hub: Hub, name: str) -> Figure:
-    pids = processes_marked(str(hub.workdir), f"JUPYTERHUB_USER={name}\0")
-    return Figure(rss_mib(*pids)) if pids else missing("server process not found")
+def _server_memory(hub: Hub, name: str) -> Figure:
+    pids = hub.server_pids(name)
+    return Figure(pss_mib(*pids)) if pids else missing("server process not found")
 
 
 def _round_trips(hub: Hub, token: str, count: int) -> dict[str, Figure]:
