@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.browser import sign_in
 from tests.support.hubprocess import HubProcess, started
 
 pytestmark = pytest.mark.browser
@@ -51,33 +52,25 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
         yield process
 
 
-def sign_in(page: Page, hub: HubProcess, name: str) -> None:
-    page.goto(hub.url("hub/login"))
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
-    expect(page.locator("#status")).to_be_visible()
-
-
 def offered(page: Page) -> list[str]:
     return [radio.get_attribute("value") or "" for radio in page.locator("#profiles input[type=radio]").all()]
 
 
 def test_people_see_only_their_profiles_with_the_default_chosen(hub: HubProcess, page: Page) -> None:
-    sign_in(page, hub, "pat")
+    sign_in(page, hub, "pat", PASSWORD)
     assert offered(page) == ["standard", "broken"]
     expect(page.locator("#profiles input[value=standard]")).to_be_checked()
     expect(page.locator("#profiles")).to_contain_text("1 CPU · 1 GB memory")
     expect(page.locator("#profiles")).to_contain_text("Everyday work")
     expect(page.locator("#profiles")).not_to_contain_text("Research")
     page.context.clear_cookies()
-    sign_in(page, hub, "rae")
+    sign_in(page, hub, "rae", PASSWORD)
     assert offered(page) == ["standard", "research", "broken"]
     expect(page.locator("#profiles")).to_contain_text("2 CPUs · 4 GB memory")
 
 
 def test_a_profile_that_cannot_start_says_why_on_the_progress_page(hub: HubProcess, page: Page) -> None:
-    sign_in(page, hub, "pat")
+    sign_in(page, hub, "pat", PASSWORD)
     page.check("#profiles input[value=broken]")
     page.click("#start")
     failure = page.locator("#failure-message")
@@ -86,6 +79,6 @@ def test_a_profile_that_cannot_start_says_why_on_the_progress_page(hub: HubProce
 
 
 def test_the_admin_page_says_how_limits_are_enforced(hub: HubProcess, page: Page) -> None:
-    sign_in(page, hub, "boss")
+    sign_in(page, hub, "boss", PASSWORD)
     page.goto(hub.url("hub/admin"))
     expect(page.locator("#limits-enforcement")).to_contain_text("cgroup v1: memory, CPU and process limits are enforced")
