@@ -64,6 +64,35 @@ REPLIES: dict[tuple[str, str], dict[str, Reply]] = {
     ("get", "/services/{name}"): {"200": schemas.ServiceModel},
     ("post", "/services/{name}"): {"201": schemas.NewService},
     ("delete", "/services/{name}"): {"200": None},
+    ("get", "/groups"): {"200": [[schemas.GroupModel], schemas.GroupPage]},
+    ("post", "/groups"): {"201": [schemas.GroupModel]},
+    ("get", "/groups/{name}"): {"200": schemas.GroupModel},
+    ("post", "/groups/{name}"): {"201": schemas.GroupModel},
+    ("delete", "/groups/{name}"): {"204": None},
+    ("post", "/groups/{name}/users"): {"200": schemas.GroupModel},
+    ("delete", "/groups/{name}/users"): {"200": schemas.GroupModel},
+    ("put", "/groups/{name}/properties"): {"200": schemas.GroupModel},
+    ("get", "/roles"): {"200": [schemas.RoleModel]},
+    ("get", "/roles/{name}"): {"200": schemas.RoleModel},
+    ("put", "/roles/{name}"): {"200": schemas.RoleModel, "201": schemas.RoleModel},
+    ("delete", "/roles/{name}"): {"204": None},
+    ("post", "/roles/{name}/holders"): {"200": schemas.RoleModel},
+    ("delete", "/roles/{name}/holders"): {"200": schemas.RoleModel},
+    ("get", "/shares/{owner}"): {"200": schemas.SharePage},
+    ("get", "/shares/{owner}/{server}"): {"200": schemas.SharePage},
+    ("post", "/shares/{owner}/{server}"): {"200": schemas.ShareModel},
+    ("patch", "/shares/{owner}/{server}"): {"200": [schemas.ShareModel, {"type": "object", "maxProperties": 0}]},
+    ("delete", "/shares/{owner}/{server}"): {"204": None},
+    ("get", "/share-codes/{owner}"): {"200": schemas.ShareCodePage},
+    ("get", "/share-codes/{owner}/{server}"): {"200": schemas.ShareCodePage},
+    ("post", "/share-codes/{owner}/{server}"): {"200": schemas.NewShareCode},
+    ("delete", "/share-codes/{owner}/{server}"): {"204": None},
+    ("get", "/users/{name}/shared"): {"200": schemas.SharePage},
+    ("get", "/users/{name}/shared/{owner}/{server}"): {"200": schemas.ShareModel},
+    ("delete", "/users/{name}/shared/{owner}/{server}"): {"204": None},
+    ("get", "/groups/{name}/shared"): {"200": schemas.SharePage},
+    ("get", "/groups/{name}/shared/{owner}/{server}"): {"200": schemas.ShareModel},
+    ("delete", "/groups/{name}/shared/{owner}/{server}"): {"204": None},
 }
 # Bodies that handlers read raw (they accept an empty body, or JupyterHub's legacy forms).
 REQUESTS: dict[tuple[str, str], type[BaseModel]] = {
@@ -77,6 +106,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     *REQUESTS.values(), schemas.Error, schemas.Identity, schemas.UserPage, schemas.NewToken, schemas.TokenList,
     schemas.RoutePage, schemas.Version, schemas.HubInfo, schemas.Message, schemas.Route, schemas.CullStatus,
     schemas.ServiceModel, schemas.NewService,
+    schemas.GroupPage, schemas.RoleModel, schemas.SharePage, schemas.NewShareCode, schemas.ShareCodePage,
 )  # fmt: skip
 ERROR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
 NO_AUTH = {("get", "/"), ("get", "/health"), ("head", "/health")}

@@ -147,6 +147,8 @@ class HubInfo(Loose):
     sys_executable: str
     spawner: dict[str, str]
     authenticator: dict[str, str]
+    resource_limits: dict[str, str] | None = None
+    """How profile limits are enforced ({"enforcement", "description"}); null on a hub without profiles."""
 
 
 class Message(BaseModel):
@@ -163,3 +165,70 @@ class ServerRequest(Loose):
 class ServerRemoval(BaseModel):
     remove: bool = Field(False, description="Forget the named server once stopped.")
 
+
+
+class GroupModel(Loose):
+    kind: str
+    name: str
+    users: list[str] | None = None
+    properties: dict[str, Any] | None = None
+    roles: list[str] | None = None
+
+
+class GroupPage(BaseModel):
+    items: list[GroupModel]
+    pagination: Pagination = Field(alias="_pagination")
+
+
+class RoleModel(BaseModel):
+    kind: str
+    name: str
+    description: str
+    scopes: list[str]
+    managed_by: str = Field(description='"config" (read-only here: edit the config file) or "api"')
+    users: list[str]
+    groups: list[str]
+    services: list[str]
+
+
+class SharedServer(BaseModel):
+    user: dict[str, str]
+    name: str
+    url: str
+    full_url: str | None = None
+    ready: bool
+
+
+class ShareModel(BaseModel):
+    server: SharedServer
+    scopes: list[str]
+    user: dict[str, str] | None = None
+    group: dict[str, str] | None = None
+    kind: str = Field(description="user or group")
+    created_at: str | None = None
+
+
+class SharePage(BaseModel):
+    items: list[ShareModel]
+    pagination: Pagination = Field(alias="_pagination")
+
+
+class ShareCodeModel(BaseModel):
+    server: SharedServer
+    scopes: list[str]
+    id: str = Field(description='"sc_" and the number')
+    created_at: str | None = None
+    expires_at: str | None = None
+    exchange_count: int
+    last_exchanged_at: str | None = None
+
+
+class NewShareCode(ShareCodeModel):
+    code: str = Field(description="The code itself; shown only now.")
+    accept_url: str
+    full_accept_url: str | None = None
+
+
+class ShareCodePage(BaseModel):
+    items: list[ShareCodeModel]
+    pagination: Pagination = Field(alias="_pagination")

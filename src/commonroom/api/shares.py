@@ -115,17 +115,19 @@ def _check_grantable(caller: Caller, server: Server, scopes: list[str]) -> None:
         require(caller, scope.partition("!")[0], target)
 
 
-async def _recipient(db: AsyncSession, caller: Caller, body: ShareRequest) -> tuple[User | None, Group | None]:
-    """The user or group named; the caller must be allowed to see its name (read:users:name / read:groups:name)."""
+async def _recipient(
+    db: AsyncSession, caller: Caller, body: ShareRequest, check: bool = True
+) -> tuple[User | None, Group | None]:
+    """The user or group named. Sharing needs the right to see its name (read:users:name / read:groups:name);
+    revoking (check=False) does not, since the share itself shows the name, and an unknown name finds nothing."""
     if body.user is not None:
-        require(caller, "read:users:name", Target(user=body.user))
+        if check:
+            require(caller, "read:users:name", Target(user=body.user))
         return await find_user(db, body.user), None
     assert body.group is not None
-    require(caller, "read:groups:name", group_target(body.group))
-    group = await groups.find(db, body.group)
-    if group is None:
-        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
-    return None, group
+    if check:
+        require(caller, "read:groups:name", group_target(body.group))
+    return None, await _group_row(db, body.group)
 
 
 @router.get("/shares/{owner}")
@@ -159,7 +161,10 @@ async def revoke_share(owner: str, server: str, body: ShareRequest, hub: HubDep,
     """Take scopes away (all when none are named); {} when the share is gone."""
     require(caller, "shares", _server_target(owner, server))
     row = await _server(db, owner, server)
-    user, group = await _recipient(db, caller, body)
+    try:
+        user, group = await _recipient(db, caller, body, check=False)
+    except APIError:
+        return {}
     rows, _ = await store.shares_of(db, server=row, user=user, group=group)
     if not rows:
         return {}

@@ -17,7 +17,6 @@ from commonroom.config.models import RoleSpec
 from commonroom.db.models import Group, Role, Service, Share, User, group_members
 from commonroom.users import groups
 
-
 # JupyterHub's default roles; they are not rows, and these names cannot be taken by new roles.
 DEFAULT_ROLES: dict[str, tuple[str, ...]] = {
     "user": ("self",),
