@@ -101,6 +101,7 @@ def test_a_forked_server_has_exactly_its_accounts_identity_and_nothing_of_the_hu
     assert "0" not in server["Groups"].split()
     assert server["CapEff"] == "0000000000000000"
     assert os.readlink(f"/proc/{pid}/cwd") == account.pw_dir
+    assert os.stat(f"/proc/{pid}").st_uid == account.pw_uid  # its owner may look at it, as at a Popen'd one
     assert os.getsid(pid) == pid
     log = hub.data_dir / "logs" / "fern.log"
     assert os.readlink(f"/proc/{pid}/fd/0") == "/dev/null"

@@ -164,6 +164,7 @@ async def test_a_child_has_the_accounts_identity_and_nothing_of_the_launchers(la
         assert fields["Gid"].split() == ["65534"] * 4
         assert fields["Groups"].split() == ["65534"]
         assert fields["CapEff"] == "0000000000000000"
+        assert os.stat(f"/proc/{proc.pid}").st_uid == 65534
         fds = {fd: os.readlink(f"/proc/{proc.pid}/fd/{fd}") for fd in os.listdir(f"/proc/{proc.pid}/fd")}
         assert fds["0"] == "/dev/null" and fds["1"] == fds["2"] == str(log)
         assert launcher.proc is not None

@@ -8,6 +8,7 @@ descriptor but 0-2 left open.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import resource
@@ -23,6 +24,7 @@ from commonroom.spawners import procs
 from commonroom.spawners.zygote import wire
 
 SETUP_FAILED = 1
+_PR_SET_DUMPABLE = 4
 RELOAD_IN_CHILD = ("send2trash.plat_other",)
 """Preloaded modules that read the person's identity when imported (send2trash: the trash folder from HOME and
 the uid); imported again, in place, once the child is the person."""
@@ -109,6 +111,7 @@ class ForkedServer:
             enter(request.limits)  # joining a cgroup needs the hub's privileges: before they are dropped
         if request.run_as is not None:
             procs.drop_privileges(request.run_as)
+            _dumpable()
         os.chdir(request.cwd)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
         os.environ.clear()
@@ -118,6 +121,13 @@ class ForkedServer:
             if name in sys.modules:
                 importlib.reload(sys.modules[name])
         sys.argv = [sys.argv[0], *request.args]
+
+
+def _dumpable() -> None:
+    """Give the person their server's /proc entries back, as exec would: the kernel hands a process that changed
+    its uid without exec to root (not dumpable), which hides its memory use and descriptors from its owner."""
+    if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 1) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 def _receive_env(conn: socket.socket) -> dict[str, str]:
