@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from commonroom.api.pagination import PAGINATION_MEDIA_TYPE, page_of, reply
 from commonroom.web.errors import APIError
@@ -33,15 +37,19 @@ def test_bad_numbers_are_400(query: str) -> None:
     assert caught.value.status == 400
 
 
+def sent(response: JSONResponse) -> Any:
+    return json.loads(response.body)
+
+
 def test_reply_shapes() -> None:
     bare = request("limit=2")
-    assert reply(bare, page_of(bare), [1, 2], 9) == [1, 2]
+    assert sent(reply(bare, page_of(bare), [1, 2], 9)) == [1, 2]
     paged = request("limit=2&offset=2", paged=True)
-    body = reply(paged, page_of(paged), [3, 4], 5)
+    body = sent(reply(paged, page_of(paged), [3, 4], 5))
     following = body["_pagination"].pop("next")
     assert body == {"items": [3, 4], "_pagination": {"offset": 2, "limit": 2, "total": 5}}
     url = httpx.URL(following.pop("url"))
     assert following == {"offset": 4, "limit": 2} and url.path == "/hub/api/users"
     assert dict(url.params) == {"offset": "4", "limit": "2"}
     last = request("limit=2&offset=4", paged=True)
-    assert reply(last, page_of(last), [5], 5)["_pagination"]["next"] is None
+    assert sent(reply(last, page_of(last), [5], 5))["_pagination"]["next"] is None

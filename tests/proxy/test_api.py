@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from commonroom.proxy.api import ApiResponse, RoutesApi
+from commonroom.proxy.api import ApiResponse, RoutesApi, stamp
 from commonroom.proxy.routes import RouteTable
+from commonroom.timeutil import isoformat
 
 TOKEN = b"token s3cret"
 
@@ -84,6 +86,15 @@ def test_listing_carries_last_activity_in_utc_iso(api: RoutesApi) -> None:
     call(api, "POST", "/api/routes/user/alice", {"target": "http://x", "jupyterhub": True, "last_activity": "bogus"})
     route = json.loads(call(api, "GET", "/api/routes").body)["/user/alice"]
     assert route == {"target": "http://x", "jupyterhub": True, "last_activity": "2023-11-14T22:13:20.000000Z"}
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [0.0, 1_700_000_000.0, 1_700_000_000.123456, 1_700_000_000.9999996, 1_700_000_000.0000005, 1_700_000_000.0000015,
+     1_699_999_999.5, 4_102_444_799.999999, 951_782_400.25, 1e-7],
+)  # fmt: skip
+def test_route_stamps_read_as_datetime_writes_them(seconds: float) -> None:
+    assert stamp(seconds) == isoformat(datetime.fromtimestamp(seconds, UTC))
 
 
 def test_inactive_since_filters_and_rejects_bad_dates(api: RoutesApi, clock: Clock) -> None:

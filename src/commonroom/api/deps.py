@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from commonroom.auth.scopes import Access, Target
+from commonroom.db.loading import user_joined
 from commonroom.db.models import User
 from commonroom.users.directory import DirectoryError
 from commonroom.web import csrf
@@ -69,7 +70,7 @@ def require(caller: Caller, scopes: str | tuple[str, ...], target: Target | None
 
 async def find_user(db: AsyncSession, name: str) -> User:
     """The named user; callers check scopes first, so a missing user gives the same 404 as a forbidden one."""
-    user = (await db.execute(select(User).where(User.name == name))).scalar_one_or_none()
+    user = (await db.execute(select(User).where(User.name == name).options(*user_joined()))).unique().scalar_one_or_none()
     if user is None:
         raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
     return user

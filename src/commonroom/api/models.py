@@ -36,7 +36,8 @@ def server_model(server: Server, base_url: str, with_state: bool = False) -> dic
 
 
 def _granted(caller: Caller, scope: str, user: User) -> bool:
-    return caller.check(scope, user_target(user)) is Access.GRANTED
+    # An unfiltered scope grants every user: answered without building a target (pages of 200 users ask often).
+    return scope in caller.scopes or caller.check(scope, user_target(user)) is Access.GRANTED
 
 
 def user_model(

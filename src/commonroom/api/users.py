@@ -87,7 +87,7 @@ async def list_users(
     include_stopped_servers: str | None = None,
     offset: str | None = Query(None, description="Index of the first user (integer, default 0)."),
     limit: str | None = Query(None, description="Users per page (integer, 1 to 200)."),
-) -> Any:
+) -> JSONResponse:
     page = page_of(request)
     try:
         listing = directory.parse_listing(state, name_filter, sort)
@@ -113,9 +113,10 @@ async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -
 
 
 @router.get("/users/{name}")
-async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> dict[str, Any]:
+async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> JSONResponse:
     require(caller, READERS, Target(user=name))
-    return user_model(caller, await find_user(db, name), hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key)
+    user = await find_user(db, name)
+    return JSONResponse(user_model(caller, user, hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key))
 
 
 @router.post("/users/{name}", status_code=201)

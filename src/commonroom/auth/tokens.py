@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth import scopes as scope_rules
 from commonroom.auth.secrets import CHOSEN_SCHEME, hash_chosen, hash_secret, matches, new_token
+from commonroom.db.loading import user_joined
 from commonroom.db.models import APIToken, Service, User
 from commonroom.timeutil import utcnow
 
@@ -58,7 +59,8 @@ async def find(db: AsyncSession, token: str) -> APIToken | None:
     """The unexpired token row for a presented token, or None."""
     if not 8 <= len(token) <= 255:
         return None
-    row = (await db.execute(select(APIToken).where(APIToken.hashed == hash_secret(token)))).scalar_one_or_none()
+    query = select(APIToken).where(APIToken.hashed == hash_secret(token)).options(*user_joined(APIToken.user))
+    row = (await db.execute(query)).unique().scalar_one_or_none()
     if row is None:
         row = await _find_chosen(db, token)
     if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):

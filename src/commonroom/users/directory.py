@@ -76,7 +76,7 @@ def _ordered(query: Select[Any], sort: str) -> Select[Any]:
 async def list_users(db: AsyncSession, listing: Listing, offset: int, limit: int) -> tuple[list[User], int]:
     """One page of users and the total matching the filters."""
     query = _filtered(listing)
-    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = await db.scalar(query.with_only_columns(func.count(User.id))) or 0
     rows = (await db.execute(_ordered(query, listing.sort).offset(offset).limit(limit))).scalars().all()
     return list(rows), total
 
