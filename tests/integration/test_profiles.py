@@ -210,6 +210,11 @@ def test_a_kernel_past_the_memory_limit_dies_and_the_person_is_told(hub: HubProc
     assert server_answers(hub, tokens["alice"], "alice"), "JupyterLab itself survives its kernel"
     assert server_answers(hub, tokens["bob"], "bob")
     assert "reached its memory limit" not in home_page(hub, "bob")
+    hub.kill_hub()
+    hub.start()
+    assert "Your server reached its memory limit of 300 MB (profile &#39;small&#39;)." in home_page(hub, "alice"), (
+        "a restarted hub still knows the server's profile and reads the same cgroup"
+    )
 
 
 def test_a_fork_bomb_stops_at_the_process_limit_and_nothing_outlives_the_server(hub: HubProcess, tokens: dict[str, str]) -> None:

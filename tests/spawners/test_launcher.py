@@ -266,3 +266,18 @@ def wait_gone(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+async def test_an_environment_python_reads_at_start_up_is_not_forked(launcher: client.Launcher, tmp_path: Path) -> None:
+    """PYTHONPATH, JUPYTER_*, proxies...: read once by the launcher at import, so such servers get Popen."""
+    client._launchers[tmp_path] = launcher
+    fd = procs.open_log(tmp_path / "child.log")
+    try:
+        for extra in ({"PYTHONPATH": "/opt/site"}, {"JUPYTER_ALLOW_INSECURE_WRITES": "1"}, {"HTTPS_PROXY": "http://p:3128"}):
+            assert await client.fork_server(tmp_path, [], {"PATH": "/usr/bin:/bin", **extra}, tmp_path, fd, None, None) is None
+        proc = await client.fork_server(tmp_path, [], {"PATH": "/usr/bin:/bin"}, tmp_path, fd, None, None)
+    finally:
+        del client._launchers[tmp_path]
+        os.close(fd)
+    assert proc is not None
+    assert await ended(proc) == 1

@@ -149,6 +149,8 @@ class HubInfo(Loose):
     authenticator: dict[str, str]
     resource_limits: dict[str, str] | None = None
     """How profile limits are enforced ({"enforcement", "description"}); null on a hub without profiles."""
+    resource_limits: dict[str, str] | None = None
+    """How profile limits are enforced ({"enforcement", "description"}); null on a hub without profiles."""
 
 
 class Message(BaseModel):

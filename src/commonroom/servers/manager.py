@@ -97,7 +97,8 @@ class ServerManager:
     def spawner_for(self, row: Server) -> Spawner:
         key = (row.user.name, row.name)
         if key not in self.live:
-            spawner = self.spawner_factory(self.spec(row.user.name, row.name), dict(row.state))
+            spec = self.spec(row.user.name, row.name, options=row.user_options)
+            spawner = self.spawner_factory(spec, dict(row.state))
             self.live[key] = Running(spawner, ProgressLog())
         return self.live[key].spawner
 

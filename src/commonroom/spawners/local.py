@@ -133,9 +133,11 @@ class LocalProcessSpawner(Spawner):
 
     def _out_of_memory(self) -> str:
         """What to say when the kernel killed something in the server for its memory, '' when it did not."""
-        profile = self._profile()
-        if profile is None or not profile.memory or not self._oom_kills():
+        if not self._oom_kills():
             return ""
+        profile = self._profile()
+        if profile is None or not profile.memory:
+            return "Your server reached its memory limit."
         size = format_size(Limits.of(profile).memory or 0)
         return f"Your server reached its memory limit of {size} (profile {profile.name!r})."
 
