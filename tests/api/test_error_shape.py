@@ -102,6 +102,55 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("owner", "POST", "/services/new-svc", {"json": {}}, 403),
     ("owner", "DELETE", "/services/from-config", {}, 403),
     ("nobody", "GET", "/services", {}, 403),
+    # groups
+    ("admin", "POST", "/groups", {"content": b"{", "headers": J}, 400),
+    ("admin", "POST", "/groups", {"json": {"groups": ["g1"], "colour": 1}}, 400),
+    ("admin", "POST", "/groups", {"json": {"groups": "g1"}}, 400),
+    ("admin", "POST", "/groups", {"json": {"groups": ["bad/name"]}}, 400),
+    ("admin", "POST", "/groups", {"json": {"groups": ["new-g"], "users": ["no-such-person"]}}, 400),
+    ("admin", "POST", "/groups", {"json": {"groups": ["new-g", "staff"]}}, 409),
+    ("admin", "POST", "/groups/staff", {}, 409),
+    ("admin", "GET", "/groups?offset=-1", {}, 400),
+    ("admin", "GET", "/groups?limit=many", {}, 400),
+    ("admin", "GET", "/groups/no-such-group", {}, 404),
+    ("admin", "DELETE", "/groups/no-such-group", {}, 404),
+    ("admin", "PUT", "/groups/staff/properties", {"json": [1]}, 400),
+    ("admin", "POST", "/groups/staff/users", {"json": {"users": []}}, 400),
+    ("admin", "POST", "/groups/staff/users", {"json": {"users": ["edna", "no-such-person"]}}, 400),
+    ("owner", "GET", "/groups", {}, 403),
+    ("owner", "GET", "/groups/staff", {}, 403),
+    ("owner", "POST", "/groups/staff/users", {"json": {"users": ["edna"]}}, 403),
+    ("owner", "DELETE", "/groups/staff", {}, 403),
+    # roles
+    ("admin", "PUT", "/roles/new-role", {"content": b"{", "headers": J}, 400),
+    ("admin", "PUT", "/roles/new-role", {"json": {"scopes": ["fly:planes"]}}, 400),
+    ("admin", "PUT", "/roles/new-role", {"json": {"scopes": "read:hub"}}, 400),
+    ("admin", "PUT", "/roles/new-role", {"json": {"scopes": [], "colour": 1}}, 400),
+    ("admin", "PUT", "/roles/Bad Name", {"json": {"scopes": []}}, 400),
+    ("admin", "PUT", "/roles/user", {"json": {"scopes": []}}, 409),
+    ("admin", "GET", "/roles/no-such-role", {}, 404),
+    ("admin", "DELETE", "/roles/no-such-role", {}, 404),
+    ("admin", "POST", "/roles/helper/holders", {"json": {}}, 400),
+    ("admin", "POST", "/roles/helper/holders", {"json": {"users": ["no-such-person"]}}, 400),
+    ("admin", "PATCH", "/users/edna", {"json": {"roles": ["no-such-role"]}}, 400),
+    ("owner", "GET", "/roles", {}, 403),
+    ("owner", "PUT", "/roles/new-role", {"json": {"scopes": ["read:hub"]}}, 403),
+    ("owner", "POST", "/roles/helper/holders", {"json": {"users": ["edna"]}}, 403),
+    ("owner", "PATCH", "/users/edna", {"json": {"roles": ["helper"]}}, 403),
+    # shares and share codes
+    ("owner", "POST", "/shares/edna/", {"json": {"user": "root-admin"}}, 403),
+    ("owner", "GET", "/shares/root-admin", {}, 404),
+    ("admin", "POST", "/shares/edna/", {"content": b"{", "headers": J}, 400),
+    ("admin", "POST", "/shares/edna/", {"json": {}}, 400),
+    ("admin", "POST", "/shares/edna/", {"json": {"user": "root-admin", "group": "staff"}}, 400),
+    ("admin", "POST", "/shares/edna/", {"json": {"user": "root-admin", "scopes": ["admin:users"]}}, 400),
+    ("admin", "POST", "/shares/edna/", {"json": {"user": "no-such-person"}}, 404),
+    ("admin", "POST", "/shares/edna/never-made", {"json": {"user": "root-admin"}}, 404),
+    ("admin", "GET", "/shares/no-such-person", {}, 404),
+    ("admin", "POST", "/share-codes/edna/", {"json": {"expires_in": 10}}, 400),
+    ("admin", "POST", "/share-codes/edna/", {"json": {"expires_in": 31_536_001}}, 400),
+    ("admin", "DELETE", "/share-codes/edna/", {"params": {"id": "sc_999999"}}, 404),
+    ("admin", "GET", "/users/no-such-person/shared", {}, 404),
     # removed and unknown
     ("admin", "POST", "/authorizations/token", {}, 404),
     ("admin", "GET", "/authorizations/token/not-a-token", {}, 404),
@@ -117,6 +166,9 @@ def callers(hub: HubProcess, admin: str) -> dict[str, str]:
         short = api.post("/users/edna/tokens", json={"expires_in": 1}).json()["token"]
         revoked = api.post("/users/edna/tokens", json={}).json()
         assert api.delete(f"/users/edna/tokens/{revoked['id']}").status_code == 204
+    with hub.api(admin) as api:
+        assert api.post("/groups", json={"groups": ["staff"]}).status_code == 201
+        assert api.put("/roles/helper", json={"scopes": ["read:hub"]}).status_code == 201
     time.sleep(1.2)
     return {"admin": admin, "owner": owner, "nobody": "0" * 32, "expired": short, "revoked": revoked["token"]}
 
@@ -129,7 +181,8 @@ def snapshot(hub: HubProcess, admin: str) -> Any:
             for server in user.get("servers", {}).values():
                 server.pop("last_activity", None)
         services = api.get("/services").json()
-        return users, services
+        rest = [api.get(path).json() for path in ("/groups", "/roles", "/shares/edna", "/share-codes/edna")]
+        return users, services, rest
 
 
 @pytest.mark.parametrize(("who", "method", "path", "kwargs", "status"), CASES, ids=[f"{c[1]} {c[2]} {c[0]}" for c in CASES])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.browserless import Person
 from tests.support.hubprocess import HubProcess
 
 PAGED = {"Accept": "application/jupyterhub-pagination+json"}
@@ -87,3 +88,17 @@ def test_a_member_gets_the_groups_roles(hub: HubProcess, admin: str, people: dic
     with hub.api(people["gus"]) as api:
         assert api.get("/info").status_code == 200, "the group's role reaches its member at once"
         assert "read:hub" in api.get("/user").json()["scopes"]
+
+
+def test_admin_page_shows_each_persons_groups(hub: HubProcess, admin: str, people: dict[str, str]) -> None:
+    password = "group-admin-password"
+    assert hub.cli("user", "add", "page-boss", "--admin", "--password-stdin", stdin=password + "\n").returncode == 0
+    with hub.api(admin) as api:
+        assert api.patch("/users/gus", json={"groups": ["class-b", "class-a"]}).status_code == 200
+    person = Person(hub.origin)
+    try:
+        assert person.sign_in("page-boss", password).status_code == 302
+        page = person.client.get("/hub/admin").text
+        assert '<td class="groups">class-a, class-b</td>' in page
+    finally:
+        person.close()
