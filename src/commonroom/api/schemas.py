@@ -149,8 +149,6 @@ class HubInfo(Loose):
     authenticator: dict[str, str]
     resource_limits: dict[str, str] | None = None
     """How profile limits are enforced ({"enforcement", "description"}); null on a hub without profiles."""
-    resource_limits: dict[str, str] | None = None
-    """How profile limits are enforced ({"enforcement", "description"}); null on a hub without profiles."""
 
 
 class Message(BaseModel):
