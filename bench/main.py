@@ -47,18 +47,30 @@ def build_table(run: Run) -> Table:
     ])  # fmt: skip
 
 
-def spawn_table(run: Run) -> Table:
-    return Table([Section("b. Spawn and stop (REST API)", spawn.rows(run))])
+# --only NAME: the sections measured, and for hub rows the measurement and the users it needs.
+ONLY: dict[str, tuple[str, ...]] = {"spawn": ("b.",), "singleuser": ("d/f.",), "api": ("e.",), "proxy": PROXY_SECTIONS}
+HUB_ROWS: dict[str, tuple[Measure, Callable[[Run], list[str]]]] = {
+    "spawn": (spawn.measure, spawn.users), "singleuser": (singleuser.measure, singleuser.users),
+    "api": (api.measure, lambda run: []),
+}  # fmt: skip
 
 
-def measure_spawn_only(run: Run, table: Table, hubs: list[Hub]) -> None:
-    """`--only spawn`: the b. rows alone (a couple of minutes), for working on spawn latency."""
+def only_table(run: Run, name: str) -> Table:
+    return Table([section for section in build_table(run).sections if section.title.startswith(ONLY[name])])
+
+
+def measure_only(run: Run, table: Table, hubs: list[Hub], name: str) -> None:
+    """`--only NAME`: one part's rows alone (a few minutes), for working on that part's speed."""
+    if name == "proxy":
+        measure_proxies(run, table)
+        return
+    measure, users = HUB_ROWS[name]
     with _timed("preparing both hubs' databases and tokens"):
         hubs = [hub for hub in hubs if _prepared(table, hub)]
     for hub in hubs:
-        hub.add_users(spawn.users(run))
+        hub.add_users(users(run))
         hub.start()
-    _per_hub(run, table, hubs, "b.", spawn.measure, 0)
+    _per_hub(run, table, hubs, ONLY[name][0], measure, 0)
 
 
 def _section(table: Table, title_start: str) -> Section:
@@ -195,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="small sizes, under 3 minutes (CI)")
     parser.add_argument("--output", type=Path, help="Markdown results file (default: results/latest.md, or "
                         "results/only-NAME.md with --only)")
-    parser.add_argument("--only", choices=["spawn"], help="measure only these rows (spawn: b., a few minutes)")
+    parser.add_argument("--only", choices=sorted(ONLY), help="measure only these rows (spawn: b., singleuser: d/f., "
+                        "api: e., proxy: c. and g.; a few minutes each)")
     args = parser.parse_args(argv)
     output: Path = args.output or RESULTS / (f"only-{args.only}.md" if args.only else "latest.md")
     if absent := tools.missing_tools():
@@ -206,11 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     workdir.chmod(0o755)
     run = Run(SHORT if args.short else FULL, workdir, Processes(workdir))
     hubs: list[Hub] = [CommonroomHub(workdir / "commonroom", run.processes), JupyterHubHub(workdir / "jupyterhub", run.processes)]
-    table = spawn_table(run) if args.only else build_table(run)
+    table = only_table(run, args.only) if args.only else build_table(run)
     began = time.monotonic()
     try:
         if args.only:
-            measure_spawn_only(run, table, hubs)
+            measure_only(run, table, hubs, args.only)
         else:
             measure_hubs(run, table, hubs)
             measure_proxies(run, table)

@@ -1,10 +1,13 @@
-"""e. REST API: create 1,000 users in one request, list 5,000 users page by page, get one user.
+"""e. REST API: create 1,000 users in one request, list 5,000 users page by page, get one user, and the activity
+reports of 1,000 servers (POST /users/NAME/activity, as jupyterhub-singleuser sends it, ACTIVITY_AT_ONCE at a time).
 
 An endpoint a hub does not have (404/405) gives "n/a (endpoint missing)" rather than a failure."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import datetime, timezone
 
 import httpx
 
@@ -14,6 +17,7 @@ from bench.hubs import Hub
 
 PAGINATION = "application/jupyterhub-pagination+json"
 PAGE = 200
+ACTIVITY_AT_ONCE = 20
 
 
 def rows(run: Run) -> list[RowSpec]:
@@ -23,7 +27,9 @@ def rows(run: Run) -> list[RowSpec]:
         RowSpec("api.list", f"GET /users: list {size.list_users:,} users, {PAGE} a page", "ms"),
         RowSpec("api.get.p50", "GET /users/NAME, p50", "ms"),
         RowSpec("api.get.p99", "GET /users/NAME, p99", "ms"),
-    ]
+        RowSpec("api.activity", f"POST /users/NAME/activity: {size.create_users:,} servers' reports, "
+                f"{ACTIVITY_AT_ONCE} at a time", "ms", "with the admin token (one token for all)"),
+    ]  # fmt: skip
 
 
 def measure(run: Run, hub: Hub) -> dict[str, Figure]:
@@ -36,6 +42,7 @@ def measure(run: Run, hub: Hub) -> dict[str, Figure]:
         hub.add_users(f"fill-{i:05d}" for i in range(size.list_users))
         figures["api.list"] = _list(api, size.list_users)
         figures.update(_get(api, names[len(names) // 2], size.get_samples))
+    figures["api.activity"] = asyncio.run(_activity(hub, names))
     return figures
 
 
@@ -90,3 +97,25 @@ def _get(api: httpx.Client, name: str, samples: int) -> dict[str, Figure]:
         if attempt >= 5:
             times.append(time.monotonic() - began)
     return {"api.get.p50": median_ms(times), "api.get.p99": pct_ms(times, 99)}
+
+
+async def _activity(hub: Hub, names: list[str]) -> Figure:
+    """Every name reports activity once, ACTIVITY_AT_ONCE requests in flight, as many servers' reports arrive."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    pending = list(names)
+    failures: list[str] = []
+
+    async def reporter(api: httpx.AsyncClient) -> None:
+        while pending:
+            name = pending.pop()
+            response = await api.post(f"/users/{name}/activity", json={"last_activity": now, "servers": {}})
+            if response.status_code not in (200, 204):
+                failures.append(f"{response.status_code}: {response.text[:80]}")
+
+    async with hub.async_api() as api:
+        began = time.monotonic()
+        await asyncio.gather(*(reporter(api) for _ in range(ACTIVITY_AT_ONCE)))
+        elapsed = time.monotonic() - began
+    if failures:
+        return missing(f"{len(failures)} reports refused, e.g. {failures[0]}")
+    return Figure(ms(elapsed))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.context import SHORT, Run
-from bench.main import build_table
+from bench.main import HUB_ROWS, ONLY, build_table, only_table
 from bench.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,3 +58,13 @@ def test_short_run_writes_every_row(tmp_path: Path) -> None:
             label, commonroom, jupyterhub, ratio = cells[:4]
             assert CELL.match(commonroom) and CELL.match(jupyterhub), cells
             assert RATIO.match(ratio), cells
+
+
+@pytest.mark.parametrize("name", sorted(ONLY))
+def test_only_measures_its_own_sections(name: str, tmp_path: Path) -> None:
+    run = Run(SHORT, tmp_path, Processes(tmp_path))
+    everything = [section.title for section in build_table(run).sections]
+    chosen = [section.title for section in only_table(run, name).sections]
+    assert chosen and set(chosen) <= set(everything)
+    assert all(title.startswith(ONLY[name]) for title in chosen)
+    assert name == "proxy" or name in HUB_ROWS
