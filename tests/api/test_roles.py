@@ -13,6 +13,10 @@ from tests.support.hubprocess import HubProcess, started
 
 CONFIG_ROLES = """
 [[roles]]
+name = "user"
+scopes = ["self", "shares!user"]
+
+[[roles]]
 name = "auditor"
 description = "Reads the hub's info"
 scopes = ["read:hub", "read:users"]
@@ -46,6 +50,18 @@ def test_config_roles_are_loaded_and_read_only(hub: HubProcess, admin: str) -> N
             refused = api.request(method, path, json=body)
             assert refused.status_code == 409 and "config file" in refused.json()["message"]
         assert api.get("/roles/auditor").json() == role
+
+
+def test_config_can_redefine_the_default_user_role(hub: HubProcess, admin: str) -> None:
+    """As with JupyterHub's load_roles, the config lets every user share their servers (shares!user)."""
+    anyone = hub.add_user("uma")
+    with hub.api(anyone) as api:
+        assert api.post("/share-codes/uma/", json={"expires_in": 600}).status_code == 200
+        assert api.get("/users/uma").status_code == 200, "self is still there"
+        assert api.get("/user").json()["roles"] == ["user"]
+    with hub.api(admin) as api:
+        assert api.get("/roles/user").json()["managed_by"] == "config"
+        assert api.put("/roles/user", json={"scopes": ["self"]}).status_code == 409
 
 
 def test_runtime_role_grant_and_revoke(hub: HubProcess, admin: str) -> None:

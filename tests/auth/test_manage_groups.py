@@ -11,7 +11,7 @@ from commonroom.auth.base import Identity
 from commonroom.config.models import AuthConfig
 from commonroom.db.models import Group, Role
 
-KEY = "k"
+KEY = "k"  # auth state is not looked at here
 
 
 async def test_sign_in_sets_groups_from_the_provider(db: AsyncSession) -> None:

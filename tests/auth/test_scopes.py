@@ -32,7 +32,7 @@ def test_server_filter_matches_only_that_server() -> None:
 
 
 def test_admin_role_reaches_everyone() -> None:
-    held = scopes.expand(scopes.role_scopes(admin=True), owner="root1")
+    held = scopes.expand(("self", *scopes.ADMIN_ROLE_SCOPES), owner="root1")
     for needed in ("start:servers", "delete:servers", "admin:users", "read:users", "access:servers"):
         assert scopes.check(held, needed, Target(user="anyone", server="anyone/")) is Access.GRANTED
 

@@ -60,7 +60,7 @@ async def scopes_of(db: AsyncSession, owner: User | Service) -> frozenset[str]:
     if isinstance(owner, Service):
         held = [*(DEFAULT_ROLES["admin"] if owner.admin else ()), *(s for r in owner.roles for s in r.scopes)]
         return scope_rules.expand(held, service=owner.name)
-    held = list(scope_rules.role_scopes(owner.admin))
+    held = [*await default_user_scopes(db), *(DEFAULT_ROLES["admin"] if owner.admin else ())]
     held += [s for r in owner.roles for s in r.scopes]
     held += [s for g in owner.groups for r in g.roles for s in r.scopes]
     group_ids = [g.id for g in owner.groups]
@@ -68,6 +68,12 @@ async def scopes_of(db: AsyncSession, owner: User | Service) -> frozenset[str]:
     for shared in (await db.execute(received)).scalars():
         held += shared
     return scope_rules.expand(held, owner=owner.name)
+
+
+async def default_user_scopes(db: AsyncSession) -> list[str]:
+    """The `user` role's scopes: ["self"], unless the config redefines the role ([[roles]] name = "user")."""
+    configured = await db.scalar(select(Role.scopes).where(Role.name == "user"))
+    return list(configured) if configured is not None else list(DEFAULT_ROLES["user"])
 
 
 async def members_of(db: AsyncSession, groups: Iterable[str]) -> dict[str, frozenset[str]]:

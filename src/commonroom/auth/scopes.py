@@ -224,11 +224,6 @@ def role_name_problem(name: str) -> str | None:
     return None
 
 
-def role_scopes(admin: bool) -> tuple[str, ...]:
-    """Scopes from the default roles: every user has `self`; administrators the admin role too."""
-    return ("self", *ADMIN_ROLE_SCOPES) if admin else ("self",)
-
-
 def server_token_scopes(user: str, server: str) -> list[str]:
     """What a single-user server's own API token may do (JupyterHub's `server` role)."""
     return [f"users:activity!user={user}", f"access:servers!server={user}/{server}"]

@@ -456,6 +456,8 @@ class RoleSpec(Section):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
+        if value == "user":
+            return value  # redefines the default role every user holds, as JupyterHub's load_roles allows
         problem = scope_rules.role_name_problem(value)
         if problem:
             raise ValueError(problem)
@@ -468,6 +470,12 @@ class RoleSpec(Section):
         if bad:
             raise ValueError(f"unknown or malformed scopes {bad}; see the scope list in the README")
         return value
+
+    @model_validator(mode="after")
+    def _everyone(self) -> RoleSpec:
+        if self.name == "user" and (self.users or self.groups or self.services):
+            raise ValueError("every user holds the 'user' role: leave out its users, groups and services")
+        return self
 
 
 class Config(Section):
