@@ -186,13 +186,14 @@ def test_a_missing_profile_command_is_explained_and_leaves_nothing(hub: HubProce
 
 
 def test_out_of_memory_at_start_is_explained_and_leaves_nothing(hub: HubProcess, tokens: dict[str, str]) -> None:
+    before = set(Path("/sys/fs/cgroup/memory").rglob("commonroom/*.carol"))
     response = start(hub, tokens["carol"], "carol", {"user_options": {"profile": "starved"}})
     with hub.api(tokens["carol"]) as api:
         wait_for(lambda: not api.get("/users/carol").json()["servers"], 120, "the starved spawn to fail", 0.3)
     page = home_page(hub, "carol")
     assert "Your server reached its memory limit of 8 MB (profile &#39;starved&#39;)." in page, (response.text, page, hub.log_text())
     assert not [pid for pid in hub.processes_of_this_hub() if b"JUPYTERHUB_USER=carol\0" in _environ(pid)]
-    assert not list(Path("/sys/fs/cgroup/memory").rglob("commonroom/carol")), "the cgroup must be removed"
+    assert set(Path("/sys/fs/cgroup/memory").rglob("commonroom/*.carol")) <= before, "the cgroup must be removed"
 
 
 def test_a_kernel_past_the_memory_limit_dies_and_the_person_is_told(hub: HubProcess, tokens: dict[str, str]) -> None:
@@ -200,8 +201,7 @@ def test_a_kernel_past_the_memory_limit_dies_and_the_person_is_told(hub: HubProc
         assert start(hub, tokens[name], name, {}).status_code in (201, 202)
     for name in ("alice", "bob"):
         wait_ready(hub, tokens[name], name)
-    limit = next(Path("/sys/fs/cgroup/memory").rglob("commonroom/alice/memory.limit_in_bytes"))
-    assert limit.read_text().strip() == str(300 << 20)
+    assert Path(cgroup_of(hub, "alice", "memory"), "memory.limit_in_bytes").read_text().strip() == str(300 << 20)
     ws_url = new_kernel(hub, tokens["alice"], "alice")
     assert run_until_the_kernel_dies(ws_url, "b = b'x' * (600 * 2**20)", tokens["alice"]) in ("restarting", "dead", "closed")
     page = home_page(hub, "alice")
@@ -228,7 +228,7 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_nothing_outlives_the_server(
     assert errno == "11" and 0 < int(forked) < 120, (forked, errno)  # EAGAIN at pids.max
     assert run_code(ws_url, "1 + 1", headers=headers) == "2"
     assert server_answers(hub, tokens["bob"], "bob")
-    pids = next(Path("/sys/fs/cgroup/pids").rglob("commonroom/alice"))
+    pids = Path(cgroup_of(hub, "alice", "pids"))
     run_code(ws_url, "import subprocess; subprocess.Popen(['setsid', 'sleep', '300']).pid", headers=headers)
     stop(hub, tokens["alice"], "alice")
     assert not pids.exists(), "stopping the server kills what it left behind and removes its cgroup"
@@ -238,6 +238,7 @@ def test_a_fork_bomb_stops_at_the_process_limit_and_nothing_outlives_the_server(
 def test_a_server_killed_for_memory_later_is_noticed_and_explained(hub: HubProcess, tokens: dict[str, str]) -> None:
     assert start(hub, tokens["alice"], "alice", {}).status_code in (201, 202)
     wait_ready(hub, tokens["alice"], "alice")
+    memory = Path(cgroup_of(hub, "alice", "memory"))
     # An upload bigger than what is left of the server's memory: JupyterLab buffers the request, so this time
     # the server itself is the largest process in its cgroup, and the OOM killer takes it.
     body = b'{"type": "file", "format": "text", "content": "' + b"x" * (280 * 2**20) + b'"}'
@@ -253,7 +254,14 @@ def test_a_server_killed_for_memory_later_is_noticed_and_explained(hub: HubProce
     assert "Your server reached its memory limit of 300 MB (profile &#39;small&#39;)." in page
     routes = httpx.get(f"{hub.origin}/user/alice/api/status", timeout=30)
     assert routes.status_code in (302, 303, 424), "no route may be left to a dead server"
-    assert not list(Path("/sys/fs/cgroup/memory").rglob("commonroom/alice")), "the cgroup must be removed"
+    assert not memory.exists(), "the cgroup must be removed"
+
+
+def cgroup_of(hub: HubProcess, user: str, controller: str) -> str:
+    """The cgroup folder of a running server, as its spawner state records it."""
+    states = [s for s in hub.server_states() if s.get("limits") and s.get("log", "").endswith(f"/{user}.log")]
+    assert len(states) == 1, states
+    return next(folder for folder in states[0]["limits"]["cgroups"] if f"/{controller}/" in folder)
 
 
 def _environ(pid: int) -> bytes:

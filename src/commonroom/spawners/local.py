@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import os
 import pwd
 import shutil
@@ -228,6 +229,12 @@ class LocalProcessSpawner(Spawner):
         server = self.spec.server_name
         return f"{self.spec.user}@{quote(server, safe='')}" if server else self.spec.user
 
+    def _cgroup_name(self) -> str:
+        """HUB.USER[@SERVER]: cgroup v1's cpu and pids folders are often shared by every hub on the machine, so
+        the name carries this hub's (a hash of its log folder, which lies in its data_dir)."""
+        hub = hashlib.sha256(str(self.config.local.log_dir).encode()).hexdigest()[:12]
+        return f"{hub}.{self._key()}"
+
     def _command(self) -> list[str]:
         """The profile's command, else its venv's jupyterhub-singleuser, else spawner.cmd; then spawner.args."""
         profile = self._profile()
@@ -268,7 +275,7 @@ class LocalProcessSpawner(Spawner):
         if profile is None or not limits.any:
             return None
         try:
-            return detect.active(self.config.enforcement).prepare(self._key(), limits)
+            return detect.active(self.config.enforcement).prepare(self._cgroup_name(), limits)
         except LimitError as exc:
             raise SpawnError(
                 f"The limits of profile {profile.name!r} could not be put in place: {exc}. "
