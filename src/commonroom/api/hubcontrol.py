@@ -56,7 +56,7 @@ async def resync_routes(hub: HubDep, caller: CallerDep) -> Response:
 class ProxyChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     api_url: HttpUrl | None = None
-    auth_token: str | None = Field(None, min_length=1)
+    auth_token: str | None = Field(None, pattern=r"^[\x21-\x7e]{1,1024}$")  # it goes into an HTTP header
 
 
 @router.patch("/proxy")
