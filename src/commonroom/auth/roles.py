@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -56,24 +56,26 @@ def role_names(owner: User | Service) -> list[str]:
 
 
 async def scopes_of(db: AsyncSession, owner: User | Service) -> frozenset[str]:
-    """Everything `owner` may do, expanded: default roles, its own roles, its groups' roles, shares to it."""
+    """Everything `owner` may do, expanded: default roles, its own roles, its groups' roles, shares to it.
+
+    Roles come loaded with the owner; the `user` role's redefinition and the shares are one query together.
+    """
     if isinstance(owner, Service):
         held = [*(DEFAULT_ROLES["admin"] if owner.admin else ()), *(s for r in owner.roles for s in r.scopes)]
         return scope_rules.expand(held, service=owner.name)
-    held = [*await default_user_scopes(db), *(DEFAULT_ROLES["admin"] if owner.admin else ())]
+    held = [*(DEFAULT_ROLES["admin"] if owner.admin else ())]
     held += [s for r in owner.roles for s in r.scopes]
     held += [s for g in owner.groups for r in g.roles for s in r.scopes]
     group_ids = [g.id for g in owner.groups]
-    received = select(Share.scopes).where(or_(Share.user_id == owner.id, Share.group_id.in_(group_ids)))
-    for shared in (await db.execute(received)).scalars():
-        held += shared
-    return scope_rules.expand(held, owner=owner.name)
-
-
-async def default_user_scopes(db: AsyncSession) -> list[str]:
-    """The `user` role's scopes: ["self"], unless the config redefines the role ([[roles]] name = "user")."""
-    configured = await db.scalar(select(Role.scopes).where(Role.name == "user"))
-    return list(configured) if configured is not None else list(DEFAULT_ROLES["user"])
+    shares = select(literal(False), Share.scopes).where(or_(Share.user_id == owner.id, Share.group_id.in_(group_ids)))
+    user_role = select(literal(True), Role.scopes).where(Role.name == "user")
+    user_scopes = list(DEFAULT_ROLES["user"])
+    for is_user_role, scopes in await db.execute(union_all(shares, user_role)):
+        if is_user_role:
+            user_scopes = list(scopes)  # the config redefines the `user` role ([[roles]] name = "user")
+        else:
+            held += scopes
+    return scope_rules.expand([*user_scopes, *held], owner=owner.name)
 
 
 async def members_of(db: AsyncSession, groups: Iterable[str]) -> dict[str, frozenset[str]]:
