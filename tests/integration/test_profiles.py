@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,7 +193,7 @@ def test_out_of_memory_at_start_is_explained_and_leaves_nothing(hub: HubProcess,
         wait_for(lambda: not api.get("/users/carol").json()["servers"], 120, "the starved spawn to fail", 0.3)
     page = home_page(hub, "carol")
     assert "Your server reached its memory limit of 8 MB (profile &#39;starved&#39;)." in page, (response.text, page, hub.log_text())
-    assert not [pid for pid in hub.processes_of_this_hub() if b"JUPYTERHUB_USER=carol\0" in _environ(pid)]
+    assert not _processes_of_account(hub.account_prefix + "carol"), "nothing of carol's may be left running"
     assert set(Path("/sys/fs/cgroup/memory").rglob("commonroom/*.carol")) <= before, "the cgroup must be removed"
 
 
@@ -264,8 +265,20 @@ def cgroup_of(hub: HubProcess, user: str, controller: str) -> str:
     return next(folder for folder in states[0]["limits"]["cgroups"] if f"/{controller}/" in folder)
 
 
-def _environ(pid: int) -> bytes:
+def _processes_of_account(account: str) -> list[int]:
+    """Live processes running as the OS account (a forked server's environment is its launcher's, so the uid
+    is what tells whose a process is)."""
     try:
-        return Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return b""
+        uid = pwd.getpwnam(account).pw_uid
+    except KeyError:
+        return []
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields["Uid"].split()[0]) == uid and fields["State"].split()[0] != "Z":
+            found.append(int(entry))
+    return found
