@@ -87,7 +87,7 @@ _background: set[asyncio.Task[None]] = set()
 async def shutdown(hub: HubDep, caller: CallerDep, body: ShutdownRequest | None = None) -> JSONResponse:
     require(caller, "shutdown")
     choice = body or ShutdownRequest()
-    log.warning("shutdown requested by %s (servers=%s, proxy=%s)", caller.user.name, choice.servers, choice.proxy)
+    log.warning("shutdown requested by %s (servers=%s, proxy=%s)", caller.name, choice.servers, choice.proxy)
     task = asyncio.create_task(_shut_down(hub, choice))
     _background.add(task)
     task.add_done_callback(_background.discard)
