@@ -117,6 +117,7 @@ def test_an_idle_server_is_culled_within_one_check_of_its_deadline_and_the_home_
         person.sign_in("idler", PASSWORD)
         home = wait_for(lambda: (p := person.client.get("/hub/home")).text.count('id="start"') and p, 30, "the stop")
         assert "Your server was stopped after 20 s without activity. Your files are kept" in home.text
+        assert 'id="last-notice"' in home.text and 'id="last-failure"' not in home.text  # news, not a failure
     finally:
         person.close()
     start_again(hub, token, "idler")

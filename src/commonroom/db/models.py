@@ -136,6 +136,8 @@ class Server(Base):
     last_activity: Mapped[datetime | None] = mapped_column(default=None)
     # Why the last start failed or the server died, shown to its owner the next time they look.
     failure: Mapped[str | None] = mapped_column(Text, default=None)
+    # Why the hub stopped the server on purpose (idle for too long, too old): news for its owner, not a failure.
+    notice: Mapped[str | None] = mapped_column(Text, default=None)
 
     user: Mapped[User] = relationship(back_populates="servers", lazy="joined")
 

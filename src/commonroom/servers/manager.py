@@ -124,7 +124,7 @@ class ServerManager:
             if row.target is not None:
                 raise ServerActionError(400, f"{display_name(user_name, server_name)} is already running")
             await self._check_spawn_limit(db)
-            row.pending, row.failure, row.started = "spawn", None, utcnow()
+            row.pending, row.failure, row.notice, row.started = "spawn", None, None, utcnow()
             row.user_options = options or {}
             row.state = {}
             if label is not None:
@@ -284,7 +284,7 @@ class ServerManager:
             await self.proxy.delete_route(self.prefix(user, server))
             await spawner.stop()
         finally:
-            await self.mark_stopped(server_id, failure=reason)
+            await self.mark_stopped(server_id, failure=None, notice=reason)
             log.info("server %s stopped", display_name(user, server))
 
     # ---- watching ----------------------------------------------------------------------------------------
@@ -404,7 +404,7 @@ class ServerManager:
                     setattr(row, key, value)
                 await db.commit()
 
-    async def mark_stopped(self, server_id: int, failure: str | None) -> None:
+    async def mark_stopped(self, server_id: int, failure: str | None, notice: str | None = None) -> None:
         """Back to stopped: no target, no pending action, no spawner state, no server credentials."""
         async with self.sessions() as db:
             row = await db.get(Server, server_id)
@@ -413,6 +413,8 @@ class ServerManager:
             row.pending, row.target, row.state, row.started = None, None, {}, None
             if failure is not None:
                 row.failure = failure
+            if notice is not None:
+                row.notice = notice
             await tokens.revoke_server_tokens(db, server_id)
             await db.execute(delete(OAuthClient).where(OAuthClient.server_id == server_id))
             await db.commit()
