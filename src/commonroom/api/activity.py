@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Update, case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from commonroom.api.deps import DB, CallerDep, find_user, require
+from commonroom.api.deps import DB, CallerDep, require
 from commonroom.auth.scopes import Target
+from commonroom.db.models import Server, User
 from commonroom.timeutil import parse_iso, utcnow
-from commonroom.web.errors import APIError
+from commonroom.web.errors import NOT_FOUND_OR_NO_ACCESS, APIError
 
 router = APIRouter()
 
@@ -38,26 +42,53 @@ def _timestamp(text: str, what: str) -> datetime:
     return value
 
 
-@router.post("/users/{name}/activity")
-async def activity(name: str, request: Request, caller: CallerDep, db: DB) -> Response:
-    require(caller, "users:activity", Target(user=name))
-    user = await find_user(db, name)
+def _checked(body: bytes) -> tuple[datetime | None, dict[str, datetime]]:
+    """The report's own time and its servers' times, every one checked before anything is written."""
     try:
-        report = ActivityReport.model_validate_json(await request.body())
+        report = ActivityReport.model_validate_json(body)
     except ValidationError as exc:
         raise APIError(400, f"Invalid activity report: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}") from None
     if report.last_activity is None and not report.servers:
         raise APIError(400, "An activity report needs last_activity and/or servers.")
-    by_name = {s.name: s for s in user.servers}
-    for server_name, entry in report.servers.items():
-        if server_name not in by_name:
+    servers = {n: _timestamp(e.last_activity, f"servers.{n}.last_activity") for n, e in report.servers.items()}
+    return (_timestamp(report.last_activity, "last_activity") if report.last_activity else None), servers
+
+
+def _later(column: Any, when: datetime) -> Any:
+    """The column's time or `when`, whichever is later: a late report never moves activity back."""
+    return case((or_(column.is_(None), column < when), when), else_=column)
+
+
+async def _require_user(db: AsyncSession, name: str) -> None:
+    if await db.scalar(select(User.id).where(User.name == name)) is None:
+        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+
+
+@router.post("/users/{name}/activity")
+async def activity(name: str, request: Request, caller: CallerDep, db: DB) -> Response:
+    """One UPDATE per time reported, without loading the user: every running server reports every few
+    minutes, so a large hub receives these all day. An unknown user is a 404 before any problem in the body."""
+    require(caller, "users:activity", Target(user=name))
+    try:
+        last_activity, servers = _checked(await request.body())
+    except APIError:
+        await _require_user(db, name)
+        raise
+    user_id = select(User.id).where(User.name == name).scalar_subquery()
+    for server_name, when in servers.items():
+        change = update(Server).where(Server.user_id == user_id, Server.name == server_name)
+        if not await _changed(db, change.values(last_activity=_later(Server.last_activity, when))):
+            await _require_user(db, name)
             raise APIError(400, f"No such server '{server_name}' for user {name}")
-        when = _timestamp(entry.last_activity, f"servers.{server_name}.last_activity")
-        row = by_name[server_name]
-        row.last_activity = max(row.last_activity or when, when)
-    if report.last_activity:
-        when = _timestamp(report.last_activity, "last_activity")
-        user.last_activity = max(user.last_activity or when, when)
+    if last_activity is not None:
+        change = update(User).where(User.name == name).values(last_activity=_later(User.last_activity, last_activity))
+        if not await _changed(db, change):
+            raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
     await db.commit()
     return Response(status_code=200)
 
+
+async def _changed(db: AsyncSession, statement: Update) -> bool:
+    """Whether the UPDATE found its row (the session's objects are left as they are: none of them is saved after)."""
+    result = await db.execute(statement, execution_options={"synchronize_session": False})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
