@@ -3,7 +3,7 @@ that the launcher itself stays private and ends with its hub.
 
 No hub runs here, so the forked children cannot become servers: pointed at a hub address where nothing
 listens, a child keeps retrying its start-up handshake for a few seconds, long enough to be looked at through
-/proc. tests/integration/test_launcher.py checks real servers, seen from a kernel inside them.
+/proc. tests/integration/test_forked_servers.py checks real servers, seen from a kernel inside them.
 """
 
 from __future__ import annotations
