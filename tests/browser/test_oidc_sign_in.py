@@ -8,15 +8,16 @@ import asyncio
 import sqlite3
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from commonroom.auth.oidc import OIDCAuthenticator
 from commonroom.config.models import AuthConfig, OIDCConfig
 from tests.support.hubprocess import HubProcess, started, wait_for
+from tests.support.kernel import run_code
 from tests.support.oidc_provider import OIDCProvider, available
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not available(), reason="oidc-provider is not installed")]
@@ -90,12 +91,15 @@ def test_auth_state_reaches_the_server_as_environment(hub: HubProcess) -> None:
     """bob signed in above; his server gets his access token as OIDC_ACCESS_TOKEN (auth.auth_state_env)."""
     admin = hub.api(hub.token_for("alice"))
     expected = admin.get("/users/bob").json()["auth_state"]["access_token"]
-    with hub.api(hub.token_for("bob")) as api:
+    token = hub.token_for("bob")
+    with hub.api(token) as api:
         assert api.post("/users/bob/server").status_code in (201, 202)
         wait_for(lambda: api.get("/users/bob").json().get("server"), 90, "bob's server to be ready", 0.2)
-        pid = next(s["pid"] for s in hub.server_states() if s.get("pid"))
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        assert f"OIDC_ACCESS_TOKEN={expected}".encode() in environ
+        # Asked inside bob's kernel: a server forked by the launcher shows the launcher's /proc environ.
+        headers = {"Authorization": f"token {token}"}
+        kernel = httpx.post(hub.url("user/bob/api/kernels"), headers=headers, json={"name": "python3"}, timeout=60)
+        ws_url = hub.url(f"user/bob/api/kernels/{kernel.json()['id']}/channels").replace("http://", "ws://", 1)
+        assert run_code(ws_url, "import os; os.environ.get('OIDC_ACCESS_TOKEN')", headers) == repr(expected)
         assert api.delete("/users/bob/server").status_code in (202, 204)
         wait_for(lambda: not api.get("/users/bob").json().get("pending"), 30, "bob's server to stop", 0.2)
 
