@@ -84,7 +84,7 @@ def test_person_outside_allowed_groups_is_refused_with_a_reason(page: Page, hub:
     expect(page.locator(".error")).to_contain_text("not on this hub's list of people who may sign in")
     with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
         assert db.execute("SELECT count(*) FROM users WHERE name = 'carol'").fetchone() == (0,)
-    assert "sign-in through OpenID Connect refused: Your account is not on this hub's list" in hub.log_text()
+    wait_for(lambda: "sign-in through OpenID Connect refused: Your account is not on this hub's list" in hub.log_text(), 10, "the refusal in the log")
 
 
 def test_auth_state_reaches_the_server_as_environment(hub: HubProcess) -> None:

@@ -156,7 +156,7 @@ def test_a_launcher_that_died_is_replaced_and_the_start_in_between_still_works(h
 
     forked = start(hub, token, "hale")
     assert status_of(forked)["PPid"] == str(launcher_pid(hub))
-    assert "launcher exited" in hub.log_text()
+    wait_for(lambda: "launcher exited" in hub.log_text(), 10, "the launcher's exit in the log")
     stop(hub, token, "hale")
 
 

@@ -86,7 +86,8 @@ def test_a_service_that_dies_is_started_again(hub: HubProcess, admin: str) -> No
     assert through_proxy(hub, "whoami").json()["name"] == "tiny"  # the new process got a working token
     log = (hub.data_dir / "logs" / "service-tiny.log").read_text()
     assert "--- the hub: this service was killed (signal 9" in log and log.count("tiny service listening") >= 2
-    assert "service tiny was killed (signal 9" in hub.log_text() and second != first
+    assert second != first
+    wait_for(lambda: "service tiny was killed (signal 9" in hub.log_text(), 10, "the kill in the hub's log")
 
 
 def test_a_restarted_hub_takes_the_running_service_over(hub: HubProcess, admin: str) -> None:
@@ -96,7 +97,7 @@ def test_a_restarted_hub_takes_the_running_service_over(hub: HubProcess, admin: 
     assert answers(hub), "the service stopped with the hub"
     hub.start()
     assert pid_of(hub, admin) == before, "the new hub started a second copy instead of taking the first over"
-    assert "found its process (pid" in hub.log_text()
+    wait_for(lambda: "found its process (pid" in hub.log_text(), 10, "the take-over in the hub's log")
     assert through_proxy(hub, "whoami").json()["name"] == "tiny"  # its token survived the hub's restart
 
 

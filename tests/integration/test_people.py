@@ -11,7 +11,7 @@ import stat
 import httpx
 
 from tests.support.browserless import Person
-from tests.support.hubprocess import HubProcess
+from tests.support.hubprocess import HubProcess, wait_for
 
 GOOD_PASSWORD = "velvet-otter-carries-lanterns"
 
@@ -91,7 +91,7 @@ def test_wrong_password_then_throttled(hub: HubProcess) -> None:
             person.sign_in("dave", "not-the-password")
         locked = person.sign_in("dave", "not-the-password")
         assert locked.status_code == 429 and "Too many failed sign-ins" in locked.text
-        assert "sign-in refused for 'dave'" in hub.log_text()
+        wait_for(lambda: "sign-in refused for 'dave'" in hub.log_text(), 10, "the refusal in the log")
     finally:
         person.close()
 
