@@ -154,16 +154,20 @@ class Hub:
 
     async def stop(self) -> None:
         """Stop the hub's own work. Servers and the proxy keep running, so a restarted hub picks them up."""
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with suppress(asyncio.CancelledError):
-                await task
+        await self._stop_loops()
         await self.services.aclose()
         await self.servers.aclose()
         await self.spawner_class.hub_stopping(self.config.spawner)
         await self.proxy.aclose()
         await self.engine.dispose()
+
+    async def _stop_loops(self) -> None:
+        for task in self._loops:
+            task.cancel()
+        for task in self._loops:
+            with suppress(asyncio.CancelledError):
+                await task
+        self._loops = []
 
     @staticmethod
     async def _every(seconds: float, job: Any) -> None:
@@ -176,7 +180,14 @@ class Hub:
 
     async def stop_everything(self, servers: bool = True, proxy: bool = True) -> int:
         """Stop every server and a managed proxy (`commonroom shutdown`, POST /shutdown); returns how many
-        servers were stopped."""
+        servers were stopped.
+
+        The background checks end first, or one could start the proxy again (or poll a server) between its
+        stop and the hub's exit; spawns under way are cancelled before the rest stop, so none starts late.
+        """
+        await self._stop_loops()
+        if servers:
+            await self.servers.cancel_spawns()
         rows = await self._active_servers() if servers else []
 
         async def stop(row: Server) -> None:

@@ -54,4 +54,7 @@ def test_shutdown_stops_the_hub_and_proxy(hub: HubProcess, admin: str) -> None:
         assert reply.status_code == 202 and reply.json() == {"message": "Shutting down Hub"}
     assert hub.proc is not None
     hub.proc.wait(timeout=30)
-    wait_for(lambda: not hub.processes_of_this_hub(), 20, "the proxy and servers to end")
+    try:
+        wait_for(lambda: not hub.processes_of_this_hub(), 20, "the proxy and servers to end")
+    except TimeoutError:
+        raise AssertionError(f"still running after the hub exited: {hub.describe_processes_of_this_hub()}") from None

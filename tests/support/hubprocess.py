@@ -169,6 +169,17 @@ class HubProcess:
                 found.append(int(entry))
         return found
 
+    def describe_processes_of_this_hub(self) -> str:
+        """The command lines of processes_of_this_hub(), for a failure message."""
+        lines = []
+        for pid in self.processes_of_this_hub():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            lines.append(f"{pid}: {cmdline}")
+        return "; ".join(lines) or "none"
+
     def _remove_accounts(self) -> None:
         if os.geteuid() != 0:
             return

@@ -1,6 +1,7 @@
 """The async engine and session factory, and bringing the schema up to date at start.
 
-SQLite runs in WAL mode so readers never wait for the writer, and the hub's writers take turns (db/writers.py);
+SQLite runs in WAL mode so readers never wait for the writer, on the event loop's thread (db/inline_sqlite.py),
+and the hub's writers take turns (db/writers.py);
 PostgreSQL is used through asyncpg by giving a postgresql+asyncpg:// URL. Migrations run through Alembic on a sync connection borrowed from the async engine.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from commonroom.db.inline_sqlite import InlineSQLite
 from commonroom.db.writers import queue_writers
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,30 +27,12 @@ def sqlite_url(data_dir: Path) -> str:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if url.startswith("sqlite"):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        queue_writers(engine)
-        _skip_idle_rollbacks(engine)
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, module=InlineSQLite())
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    queue_writers(engine)
     return engine
-
-
-def _skip_idle_rollbacks(engine: AsyncEngine) -> None:
-    """Roll back only a connection that has a transaction open.
-
-    A read-only request never opens one (Python's sqlite3 begins at the first write), yet its session's end
-    and the pool's check-in each roll back, and through aiosqlite each is a round trip to the connection's
-    thread: two of a small request's few hops for nothing. sqlite3's own rollback does nothing without a
-    transaction, so skipping it then changes nothing but the hop.
-    """
-    dialect = engine.sync_engine.dialect
-    rollback = dialect.do_rollback
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        if dbapi_connection.driver_connection.in_transaction:
-            rollback(dbapi_connection)
-
-    setattr(dialect, "do_rollback", do_rollback)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

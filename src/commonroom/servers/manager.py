@@ -59,6 +59,10 @@ class Running:
     task: asyncio.Task[None] | None = None
 
 
+_SPAWN = "spawn"
+"""The name of spawn tasks, to tell them from stop tasks."""
+
+
 def _too_many(why: str) -> None:
     retry = str(random.randint(*SPAWN_RETRY_SECONDS))
     raise ServerActionError(429, f"{why}; try again in {retry} seconds.", {"Retry-After": retry})
@@ -136,7 +140,7 @@ class ServerManager:
         spawner = self.spawner_factory(self.spec(user_name, server_name, env, options), {})
         running = Running(spawner, ProgressLog())
         self.live[(user_name, server_name)] = running
-        running.task = asyncio.create_task(self._spawn(row.id, user_name, server_name, running))
+        running.task = asyncio.create_task(self._spawn(row.id, user_name, server_name, running), name=_SPAWN)
         return running.task
 
     async def _check_spawn_limit(self, db: AsyncSession) -> None:
@@ -418,6 +422,15 @@ class ServerManager:
             await tokens.revoke_server_tokens(db, server_id)
             await db.execute(delete(OAuthClient).where(OAuthClient.server_id == server_id))
             await db.commit()
+
+    async def cancel_spawns(self) -> None:
+        """Cancel every spawn under way and wait until each has undone what it started (and every stop under
+        way has ended)."""
+        busy = [r.task for r in self.live.values() if r.task and not r.task.done()]
+        for task in busy:
+            if task.get_name() == _SPAWN:
+                task.cancel()
+        await asyncio.gather(*busy, return_exceptions=True)
 
     async def aclose(self) -> None:
         for running in self.live.values():
