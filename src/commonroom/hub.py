@@ -27,6 +27,7 @@ from commonroom.auth.native import NativeAuthenticator
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
 from commonroom.culling.service import Culler
+from commonroom.db.changes import count_changes
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
 from commonroom.db.models import OneTimeLink, Server, User
 from commonroom.proxy import process as proxy_process
@@ -39,6 +40,7 @@ from commonroom.limits import detect as limits
 from commonroom.limits.base import LimitError
 from commonroom.spawners.base import ServerSpec, Spawner, load_spawner_class
 from commonroom.timeutil import utcnow
+from commonroom.web.token_cache import TokenCache
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class Hub:
         secretfiles.ensure_private_dir(self.config.spawner.local.log_dir)
         self.engine: AsyncEngine = make_engine(self.config.hub.database_url or sqlite_url(self.data_dir))
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.token_cache = TokenCache(count_changes(self.engine))
         self.secrets = HubSecrets(
             cookie_secret=secretfiles.load_or_create(self.data_dir / "cookie_secret"),
             proxy_token=self.config.proxy.auth_token or secretfiles.load_or_create(self.data_dir / "proxy_token"),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from starlette.requests import Request
 
 from commonroom.auth.scopes import Access, Target
@@ -40,7 +41,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_caller_if_any(request: Request, db: DB) -> Caller | None:
-    caller = await identify(db, request)
+    caller = await identify(db, request, get_hub(request).token_cache)
     if caller is not None and caller.via == "cookie" and request.method not in SAFE_METHODS:
         submitted = request.headers.get("x-xsrftoken") or request.headers.get("x-csrftoken")
         if not csrf.valid(request, submitted):
@@ -73,6 +74,10 @@ async def find_user(db: AsyncSession, name: str) -> User:
     user = (await db.execute(select(User).where(User.name == name).options(*user_joined()))).unique().scalar_one_or_none()
     if user is None:
         raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+    for server in user.servers:
+        # A server keeps its user alive: the session holds objects weakly, and a handler that keeps only a
+        # server would otherwise find server.user gone (and loading it again is I/O in a sync context).
+        set_committed_value(server, "user", user)
     return user
 
 

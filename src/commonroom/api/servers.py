@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
 from commonroom.api.models import server_model
 from commonroom.auth.scopes import Target
-from commonroom.db.models import Server
+from commonroom.db.models import Server, User
 from commonroom.servers.manager import ServerActionError
 from commonroom.web.errors import APIError
 
@@ -77,9 +79,14 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _row(db: DB, name: str, server: str) -> Server:
-    user = await find_user(db, name)
-    row = next((s for s in user.servers if s.name == server), None)
+    """The server with its user loaded (server_model reads it), or 404 for a missing user or server."""
+    query = (
+        select(Server).join(Server.user).where(User.name == name, Server.name == server)
+        .options(contains_eager(Server.user))
+    )  # fmt: skip
+    row = (await db.execute(query)).scalar_one_or_none()
     if row is None:
+        await find_user(db, name)
         raise APIError(404, f"{name} has no server named {server!r}" if server else f"{name} has no server")
     return row
 

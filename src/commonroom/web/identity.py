@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,10 +23,12 @@ from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.db.models import APIToken, BrowserSession, Service, User
 from commonroom.timeutil import utcnow
 from commonroom.web.errors import APIError
+from commonroom.web.token_cache import TokenCache
 
 SESSION_COOKIE = "commonroom-session"
 # How the caller proved who it is: an API token, a browser session, or a name and password in the request.
 Via = Literal["token", "cookie", "password"]
+ACTIVITY_STEP = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -89,20 +92,45 @@ def header_token(request: Request) -> str | None:
     return None
 
 
-async def from_token(db: AsyncSession, token: str) -> Caller | None:
+async def from_token(db: AsyncSession, token: str, cache: TokenCache | None = None) -> Caller | None:
+    key = hash_secret(token)
+    caller = cache.get(key) if cache is not None else None
+    if caller is None:
+        counter_before = cache.counter.value if cache is not None else 0
+        caller = await _verify_token(db, token)
+        if caller is None:
+            return None
+        # Cached or not, a token's caller is detached from the request's session: it is the first thing the
+        # session loaded, and so handlers that expire or reload objects never touch an object others share.
+        db.expunge_all()
+        if cache is not None:
+            cache.put(key, caller, counter_before)
+    assert caller.token is not None
+    await _note_use(db, caller.token)
+    return caller
+
+
+async def _verify_token(db: AsyncSession, token: str) -> Caller | None:
     row = await tokens.find(db, token)
     if row is None:
         return None
-    now = utcnow()
-    if row.last_activity is None or now - row.last_activity > timedelta(seconds=30):
-        row.last_activity = now
-        if row.user_id is not None and not row.note.startswith(tokens.SERVER_TOKEN_NOTE):
-            row.user.last_activity = now
-        await db.commit()
     owner: User | Service | None = row.user if row.user_id is not None else row.service
     if owner is None:
         return None
     return await _caller(db, owner, "token", row)
+
+
+async def _note_use(db: AsyncSession, row: APIToken) -> None:
+    """Record when a token (and a person, through a token of theirs that is no server's) was last used, at
+    most every ACTIVITY_STEP: an UPDATE of activity times only, which leaves cached tokens valid."""
+    now = utcnow()
+    if row.last_activity is not None and now - row.last_activity <= ACTIVITY_STEP:
+        return
+    set_committed_value(row, "last_activity", now)  # the cached copy's too: the next request does not write
+    await db.execute(update(APIToken).where(APIToken.id == row.id).values(last_activity=now))
+    if row.user_id is not None and not row.note.startswith(tokens.SERVER_TOKEN_NOTE):
+        await db.execute(update(User).where(User.id == row.user_id).values(last_activity=now))
+    await db.commit()
 
 
 async def session_user(db: AsyncSession, secret: str) -> User | None:
@@ -135,10 +163,10 @@ def client_address(request: Request) -> str:
     return peer
 
 
-async def identify(db: AsyncSession, request: Request) -> Caller | None:
+async def identify(db: AsyncSession, request: Request, cache: TokenCache | None = None) -> Caller | None:
     token = header_token(request)
     if token is not None:
-        return await from_token(db, token)
+        return await from_token(db, token, cache)
     return await from_cookie(db, request)
 
 
