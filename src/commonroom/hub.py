@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from commonroom.auth.base import Authenticator, load_authenticator_class
 from commonroom.auth.native import NativeAuthenticator
 from commonroom.auth.secrets import hash_secret, new_url_secret
 from commonroom.config.models import Config, split_hostport
+from commonroom.background import cancel_and_wait
 from commonroom.culling.service import Culler
 from commonroom.db.changes import count_changes
 from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
@@ -165,11 +165,7 @@ class Hub:
         await self.engine.dispose()
 
     async def _stop_loops(self) -> None:
-        for task in self._loops:
-            task.cancel()
-        for task in self._loops:
-            with suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._loops)
         self._loops = []
 
     @staticmethod

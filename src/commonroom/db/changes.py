@@ -1,6 +1,6 @@
 """A counter that moves after every commit that changed something other than activity times.
 
-Caches of what the database says (the verified-token cache, auth/callers.py) remember the counter's value
+Caches of what the database says (the verified-token cache, web/token_cache.py) remember the counter's value
 when they read and trust an entry only while it has not moved. The counter moves after the COMMIT returns, so
 a reader that starts after the change sees it in the database, and one that read before it sees the counter
 move. Statements that only record activity (`UPDATE t SET last_activity=...`, sent all day by every running
@@ -19,7 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+from commonroom.db.writers import WRITE
+
 _ACTIVITY_ONLY = re.compile(r"\s*UPDATE \w+ SET last_activity=(?:(?!, \w+=).)*(?: WHERE .*)?$", re.DOTALL)
 
 
@@ -30,7 +31,7 @@ class ChangeCounter:
         """ids of the pooled connections (what do_commit is given) whose open transaction changed something."""
 
     def before_execute(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        if _WRITE.match(statement) and not _ACTIVITY_ONLY.match(statement):
+        if WRITE.match(statement) and not _ACTIVITY_ONLY.match(statement):
             self._writing.add(id(conn.connection))
 
     def committed(self, dbapi_connection: Any) -> None:

@@ -92,10 +92,6 @@ class _Connection:
     def isolation_level(self) -> str | None:
         return self._live.isolation_level
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._live.in_transaction
-
     def cursor(self) -> _Cursor:
         return _Cursor(self._live.cursor())
 

@@ -23,7 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
 # The statements before which Python's sqlite3 module opens a transaction (its "DML" test).
-_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 _HOLDS = "commonroom_holds_writer_lock"
 QUEUE_SECONDS = 60.0
 
@@ -34,7 +34,7 @@ class WriterQueue:
         self.owner: asyncio.Task[Any] | None = None
 
     def before_execute(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        if conn.info.get(_HOLDS) or not _WRITE.match(statement):
+        if conn.info.get(_HOLDS) or not WRITE.match(statement):
             return
         task = asyncio.current_task()
         if task is not None and task is self.owner:

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import pwd
-from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from commonroom import urls
+from commonroom.background import cancel_and_wait
 from commonroom.config.models import Config, ServiceConfig
 from commonroom.db.models import Service
 from commonroom.servers.environment import hub_client_env
@@ -117,11 +117,7 @@ class Supervisor:
 
     async def aclose(self) -> None:
         """Stop watching; the processes keep running for the next hub to find."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     async def stop_all(self) -> int:
