@@ -18,6 +18,7 @@ from commonroom.api import openapi
 from commonroom.hub import Hub
 from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
 from commonroom.web.errors import APIError, error_response, handle_api_error
+from commonroom.web.json_reply import FastJSONResponse
 
 VERSION_HEADER = (b"x-jupyterhub-version", JUPYTERHUB_COMPAT_VERSION.encode())
 
@@ -49,6 +50,7 @@ def create_app(hub: Hub) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=f"{prefix}/api/openapi.json",
+        default_response_class=FastJSONResponse,
     )
     app.state.hub = hub
     app.include_router(api.router, prefix=f"{prefix}/api")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -50,6 +51,10 @@ async def _serve(config: Config, log_level: str) -> int:
     server = uvicorn.Server(
         uvicorn.Config(create_app(hub), host=host, port=port, log_level=log_level, access_log=False, lifespan="off")
     )
+    # What start-up made (modules, config, the app) lives as long as the hub: frozen, it is no longer walked by
+    # every full garbage collection, which took ~50 ms each and fell on whichever requests were running.
+    gc.collect()
+    gc.freeze()
     hub.request_exit = lambda: setattr(server, "should_exit", True)
     try:
         await server.serve()

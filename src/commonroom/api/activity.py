@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Update, case, or_, select, update
+from sqlalchemy import Update, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from commonroom.api.deps import DB, CallerDep, require
 from commonroom.auth.scopes import Target
-from commonroom.db.models import Server, User
+from commonroom.db.models import SERVERS, USERS
 from commonroom.timeutil import parse_iso, utcnow
 from commonroom.web.errors import NOT_FOUND_OR_NO_ACCESS, APIError
 
@@ -54,13 +54,23 @@ def _checked(body: bytes) -> tuple[datetime | None, dict[str, datetime]]:
     return (_timestamp(report.last_activity, "last_activity") if report.last_activity else None), servers
 
 
-def _later(column: Any, when: datetime) -> Any:
-    """The column's time or `when`, whichever is later: a late report never moves activity back."""
+def _later(column: Any) -> Any:
+    """The column's time or the reported one, whichever is later: a late report never moves activity back."""
+    when = bindparam("when", type_=column.type)
     return case((or_(column.is_(None), column < when), when), else_=column)
 
 
+# Built once, on the tables: these run for every report, and building an ORM statement costs more than running it.
+_users, _servers = USERS.c, SERVERS.c
+_USER_ID = select(_users.id).where(_users.name == bindparam("user_name"))
+_USER_SEEN = update(USERS).where(_users.name == bindparam("user_name")).values(last_activity=_later(_users.last_activity))
+_SERVER_SEEN = update(SERVERS).where(
+    _servers.user_id == _USER_ID.scalar_subquery(), _servers.name == bindparam("server_name")
+).values(last_activity=_later(_servers.last_activity))
+
+
 async def _require_user(db: AsyncSession, name: str) -> None:
-    if await db.scalar(select(User.id).where(User.name == name)) is None:
+    if await db.scalar(_USER_ID, {"user_name": name}) is None:
         raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
 
 
@@ -74,21 +84,17 @@ async def activity(name: str, request: Request, caller: CallerDep, db: DB) -> Re
     except APIError:
         await _require_user(db, name)
         raise
-    user_id = select(User.id).where(User.name == name).scalar_subquery()
     for server_name, when in servers.items():
-        change = update(Server).where(Server.user_id == user_id, Server.name == server_name)
-        if not await _changed(db, change.values(last_activity=_later(Server.last_activity, when))):
+        if not await _changed(db, _SERVER_SEEN, {"user_name": name, "server_name": server_name, "when": when}):
             await _require_user(db, name)
             raise APIError(400, f"No such server '{server_name}' for user {name}")
-    if last_activity is not None:
-        change = update(User).where(User.name == name).values(last_activity=_later(User.last_activity, last_activity))
-        if not await _changed(db, change):
-            raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+    if last_activity is not None and not await _changed(db, _USER_SEEN, {"user_name": name, "when": last_activity}):
+        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
     await db.commit()
     return Response(status_code=200)
 
 
-async def _changed(db: AsyncSession, statement: Update) -> bool:
-    """Whether the UPDATE found its row (the session's objects are left as they are: none of them is saved after)."""
-    result = await db.execute(statement, execution_options={"synchronize_session": False})
+async def _changed(db: AsyncSession, statement: Update, values: dict[str, Any]) -> bool:
+    """Whether the UPDATE found its row (a table statement: the session's objects are left as they are)."""
+    result = await db.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -24,13 +24,18 @@ if TYPE_CHECKING:
     from commonroom.hub import Hub
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
+    """Async although it awaits nothing: FastAPI runs a plain function dependency on a worker thread."""
+    return _hub_of(request)
+
+
+def _hub_of(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_hub(request).sessions() as session:
+    async with _hub_of(request).sessions() as session:
         yield session
 
 
@@ -41,7 +46,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_caller_if_any(request: Request, db: DB) -> Caller | None:
-    caller = await identify(db, request, get_hub(request).token_cache)
+    caller = await identify(db, request, _hub_of(request).token_cache)
     if caller is not None and caller.via == "cookie" and request.method not in SAFE_METHODS:
         submitted = request.headers.get("x-xsrftoken") or request.headers.get("x-csrftoken")
         if not csrf.valid(request, submitted):

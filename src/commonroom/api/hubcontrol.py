@@ -19,6 +19,7 @@ from commonroom.api.pagination import page_of, reply
 from commonroom.auth import tokens
 from commonroom.proxy.client import ProxyApiError
 from commonroom.servers import routes
+from commonroom.users import views
 from commonroom.web.errors import APIError
 from commonroom.web.identity import SESSION_COOKIE, session_user
 
@@ -102,7 +103,7 @@ async def token_owner(token: str, hub: HubDep, caller: CallerDep, db: DB) -> dic
     row = await tokens.find(db, token)
     if row is None:
         raise APIError(404, "No such token (it may have expired or been revoked).")
-    return user_model(caller, row.user, hub.config.hub.base_url)
+    return user_model(caller, views.of(row.user), hub.config.hub.base_url)
 
 
 @router.get("/authorizations/cookie/{cookie_name}/{cookie_value}", deprecated=True)
@@ -115,7 +116,7 @@ async def cookie_owner(cookie_name: str, cookie_value: str, hub: HubDep, caller:
     user = await session_user(db, cookie_value)
     if user is None:
         raise APIError(404, "No such session (it may have expired or been signed out).")
-    return user_model(caller, user, hub.config.hub.base_url)
+    return user_model(caller, views.of(user), hub.config.hub.base_url)
 
 
 @router.post("/authorizations/token", include_in_schema=False)

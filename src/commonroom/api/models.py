@@ -7,15 +7,18 @@ from typing import Any
 from commonroom import urls
 from commonroom.auth.encryption import DecryptionError, decrypt_json
 from commonroom.auth.roles import role_names
-from commonroom.auth.scopes import Access
-from commonroom.db.models import Server, Service, User
+from commonroom.auth.scopes import Access, Target
+from commonroom.db.models import Server, Service
 from commonroom.timeutil import isoformat
-from commonroom.web.identity import Caller, user_target
+from commonroom.users.views import ServerView, UserView
+from commonroom.web.identity import Caller
 
 
-def server_model(server: Server, base_url: str, with_state: bool = False, user: str | None = None) -> dict[str, Any]:
-    """`user`: the owner's name when the caller has it at hand (saves loading server.user)."""
-    user = user or server.user.name
+def server_model(server: Server | ServerView, base_url: str, with_state: bool = False, user: str | None = None) -> dict[str, Any]:
+    """`user`: the owner's name; needed for a view, saves loading server.user for a mapped server."""
+    if user is None:
+        assert isinstance(server, Server), "a server view needs its owner's name"
+        user = server.user.name
     model: dict[str, Any] = {
         "name": server.name,
         "display_name": server.display_name or server.name,
@@ -36,13 +39,13 @@ def server_model(server: Server, base_url: str, with_state: bool = False, user: 
     return model
 
 
-def _granted(caller: Caller, scope: str, user: User) -> bool:
+def _granted(caller: Caller, scope: str, user: UserView) -> bool:
     # An unfiltered scope grants every user: answered without building a target (pages of 200 users ask often).
-    return scope in caller.scopes or caller.check(scope, user_target(user)) is Access.GRANTED
+    return scope in caller.scopes or caller.check(scope, Target(user=user.name)) is Access.GRANTED
 
 
 def user_model(
-    caller: Caller, user: User, base_url: str, include_stopped: bool = False, auth_state_key: str | None = None
+    caller: Caller, user: UserView, base_url: str, include_stopped: bool = False, auth_state_key: str | None = None
 ) -> dict[str, Any]:
     """auth_state_key: given (the hub's encryption key) on the single-user model only, as in JupyterHub."""
     model: dict[str, Any] = {"kind": "user", "name": user.name}
@@ -51,14 +54,14 @@ def user_model(
         model.update(admin=user.admin, user_info=user.user_info)
     if _granted(caller, "read:users", user):
         model.update(
-            roles=role_names(user),
+            roles=list(user.roles),
             server=urls.user_prefix(base_url, user.name) if default and default.running else None,
             pending=default.pending if default else None,
             created=isoformat(user.created),
             last_activity=isoformat(user.last_activity),
         )
     if _granted(caller, "read:users:groups", user):
-        model["groups"] = sorted(g.name for g in user.groups)
+        model["groups"] = list(user.groups)
     if _granted(caller, "read:users:activity", user):
         model["last_activity"] = isoformat(user.last_activity)
     if _granted(caller, "read:servers", user):
@@ -86,7 +89,7 @@ def service_model(service: Service, base_url: str) -> dict[str, Any]:
     }
 
 
-def _auth_state(key: str, user: User) -> dict[str, Any] | None:
+def _auth_state(key: str, user: UserView) -> dict[str, Any] | None:
     """The decrypted auth state; None if there is none or the encryption key no longer opens it."""
     try:
         return decrypt_json(key, user.auth_state) or None

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from commonroom.web.errors import APIError
+from commonroom.web.json_reply import FastJSONResponse
 
 PAGINATION_MEDIA_TYPE = "application/jupyterhub-pagination+json"
 DEFAULT_LIMIT = 50
@@ -49,17 +49,17 @@ def page_of(request: Request) -> Page:
     return Page(offset, max(1, min(limit, MAX_LIMIT)), wanted)
 
 
-def reply(request: Request, page: Page, items: Any, total: int) -> JSONResponse:
+def reply(request: Request, page: Page, items: Any, total: int) -> FastJSONResponse:
     """The bare items, or {items, _pagination} with the URL of the next page when there is one.
 
     Sent as JSON directly: the items are plain JSON values already, and FastAPI's generic encoding of a
     returned value costs more than the whole database work of a page of 200 users."""
     if not page.wanted:
-        return JSONResponse(items)
+        return FastJSONResponse(items)
     following = page.offset + page.limit
     next_page = None
     if following < total:
         url = str(request.url.include_query_params(offset=following, limit=page.limit))
         next_page = {"offset": following, "limit": page.limit, "url": url}
     pagination = {"offset": page.offset, "limit": page.limit, "total": total, "next": next_page}
-    return JSONResponse({"items": items, "_pagination": pagination})
+    return FastJSONResponse({"items": items, "_pagination": pagination})

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from commonroom.api.deps import DB, CallerDep, HubDep, find_user, require
 from commonroom.api.groups import join_only
@@ -17,9 +17,10 @@ from commonroom.api.models import service_model, user_model
 from commonroom.api.pagination import page_of, reply
 from commonroom.api.roles import assign
 from commonroom.auth.scopes import Target, split
-from commonroom.users import directory
+from commonroom.users import directory, views
 from commonroom.users.directory import DirectoryError
-from commonroom.web.errors import APIError
+from commonroom.web.errors import NOT_FOUND_OR_NO_ACCESS, APIError
+from commonroom.web.json_reply import FastJSONResponse
 from commonroom.web.identity import Caller
 
 router = APIRouter()
@@ -68,7 +69,7 @@ def _listable(caller: Caller) -> frozenset[str] | None:
 async def whoami(hub: HubDep, caller: CallerDep) -> dict[str, Any]:
     base_url = hub.config.hub.base_url
     service = caller.service
-    model = service_model(service, base_url) if service else user_model(caller, caller.user, base_url)
+    model = service_model(service, base_url) if service else user_model(caller, views.of(caller.user), base_url)
     model["scopes"] = sorted(caller.scopes)
     model["token_id"] = f"a{caller.token.id}" if caller.token else None
     model["session_id"] = caller.token.session_id if caller.token else None
@@ -87,7 +88,7 @@ async def list_users(
     include_stopped_servers: str | None = None,
     offset: str | None = Query(None, description="Index of the first user (integer, default 0)."),
     limit: str | None = Query(None, description="Users per page (integer, 1 to 200)."),
-) -> JSONResponse:
+) -> FastJSONResponse:
     page = page_of(request)
     try:
         listing = directory.parse_listing(state, name_filter, sort)
@@ -101,7 +102,7 @@ async def list_users(
 
 
 @router.post("/users", status_code=201)
-async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -> JSONResponse:
+async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -> FastJSONResponse:
     require(caller, "admin:users")
     _check_admin_grant(caller, body.admin)
     try:
@@ -109,18 +110,20 @@ async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
     await db.commit()
-    return JSONResponse([user_model(caller, u, hub.config.hub.base_url) for u in created], status_code=201)
+    return FastJSONResponse([user_model(caller, views.of(u), hub.config.hub.base_url) for u in created], status_code=201)
 
 
 @router.get("/users/{name}")
-async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> JSONResponse:
+async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> FastJSONResponse:
     require(caller, READERS, Target(user=name))
-    user = await find_user(db, name)
-    return JSONResponse(user_model(caller, user, hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key))
+    user = await views.one(db, name)
+    if user is None:
+        raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
+    return FastJSONResponse(user_model(caller, user, hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key))
 
 
 @router.post("/users/{name}", status_code=201)
-async def create_user(name: str, hub: HubDep, caller: CallerDep, db: DB, body: NewUser | None = None) -> JSONResponse:
+async def create_user(name: str, hub: HubDep, caller: CallerDep, db: DB, body: NewUser | None = None) -> FastJSONResponse:
     require(caller, "admin:users", Target(user=name))
     admin = body.admin if body else False
     _check_admin_grant(caller, admin)
@@ -131,7 +134,7 @@ async def create_user(name: str, hub: HubDep, caller: CallerDep, db: DB, body: N
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
     await db.commit()
-    return JSONResponse(user_model(caller, created[0], hub.config.hub.base_url), status_code=201)
+    return FastJSONResponse(user_model(caller, views.of(created[0]), hub.config.hub.base_url), status_code=201)
 
 
 @router.patch("/users/{name}")
@@ -153,7 +156,7 @@ async def change_user(name: str, body: UserChange, hub: HubDep, caller: CallerDe
             raise APIError(400, "You cannot remove your own admin rights; ask another administrator.")
         user.admin = body.admin
     await db.commit()
-    return user_model(caller, user, hub.config.hub.base_url)
+    return user_model(caller, views.of(user), hub.config.hub.base_url)
 
 
 @router.delete("/users/{name}", status_code=204)

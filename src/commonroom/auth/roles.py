@@ -51,8 +51,8 @@ def checked_scopes(scopes: Iterable[str]) -> list[str]:
 
 def role_names(owner: User | Service) -> list[str]:
     """The roles an owner holds directly, default roles included (JupyterHub's `roles` field)."""
-    defaults = (["admin"] if owner.admin else []) + (["user"] if isinstance(owner, User) else [])
-    return sorted([*defaults, *(r.name for r in owner.roles)])
+    names = (r.name for r in owner.roles)
+    return scope_rules.with_default_roles(names, admin=owner.admin, is_user=isinstance(owner, User))
 
 
 async def scopes_of(db: AsyncSession, owner: User | Service) -> frozenset[str]:

@@ -232,3 +232,8 @@ def server_token_scopes(user: str, server: str) -> list[str]:
 def access_scopes(user: str, server: str) -> list[str]:
     """Scopes that let a person into a server (JUPYTERHUB_OAUTH_ACCESS_SCOPES)."""
     return [f"access:servers!server={user}/{server}", f"access:servers!user={user}"]
+
+
+def with_default_roles(names: Iterable[str], admin: bool, is_user: bool) -> list[str]:
+    """Role names as JupyterHub lists them: sorted, with the default roles a user or an admin holds."""
+    return sorted([*(["admin"] if admin else []), *(["user"] if is_user else []), *names])

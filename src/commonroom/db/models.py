@@ -287,3 +287,8 @@ class ShareCode(Base):
     last_exchanged_at: Mapped[datetime | None] = mapped_column(default=None)
 
     server: Mapped[Server] = relationship(lazy="joined")
+
+
+# Two tables as Core sees them, for the hot paths that run prebuilt statements (api/activity.py, users/views.py).
+USERS: Table = Base.metadata.tables["users"]
+SERVERS: Table = Base.metadata.tables["servers"]

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth.names import name_problem, normalize
-from commonroom.db.models import Server, User
+from commonroom.db.models import SERVERS, USERS, User
+from commonroom.users import views
+from commonroom.users.views import UserView
 
 State = Literal["active", "ready", "inactive"]
 STATES: tuple[State, ...] = ("active", "ready", "inactive")
 SORT_KEYS = ("id", "name", "last_activity")
+users, servers = USERS.c, SERVERS.c
 
 
 class DirectoryError(Exception):
@@ -49,36 +53,42 @@ def parse_listing(state: str | None, name_filter: str | None, sort: str | None) 
 
 
 def _state_clause(state: State) -> ColumnElement[bool]:
-    active = exists().where(Server.user_id == User.id, (Server.target.is_not(None)) | (Server.pending.is_not(None)))
-    ready = exists().where(Server.user_id == User.id, Server.target.is_not(None), Server.pending.is_(None))
+    mine = servers.user_id == users.id
+    active = exists().where(mine, servers.target.is_not(None) | servers.pending.is_not(None))
+    ready = exists().where(mine, servers.target.is_not(None), servers.pending.is_(None))
     return {"active": active, "ready": ready, "inactive": ~active}[state]
 
 
-def _filtered(listing: Listing) -> Select[Any]:
-    query = select(User)
-    if listing.only is not None:
-        query = query.where(User.name.in_(sorted(listing.only)))
-    if listing.state:
-        query = query.where(_state_clause(listing.state))
-    if listing.name_filter:
-        escaped = listing.name_filter.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(func.lower(User.name).like(f"%{escaped}%", escape="\\"))
-    return query
-
-
 def _ordered(query: Select[Any], sort: str) -> Select[Any]:
-    column = {"id": User.id, "name": User.name, "last_activity": User.last_activity}[sort.removeprefix("-")]
+    column = {"id": users.id, "name": users.name, "last_activity": users.last_activity}[sort.removeprefix("-")]
     if sort.startswith("-"):
-        return query.order_by(column.desc().nulls_last(), User.id.desc())
-    return query.order_by(column.asc().nulls_first(), User.id)
+        return query.order_by(column.desc().nulls_last(), users.id.desc())
+    return query.order_by(column.asc().nulls_first(), users.id)
 
 
-async def list_users(db: AsyncSession, listing: Listing, offset: int, limit: int) -> tuple[list[User], int]:
+@cache
+def _statements(state: State | None, sort: str, by_name: bool, only: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements for one shape of listing, built once: their values are bound when run,
+    and building a statement costs more than SQLite takes to run it."""
+    conditions: list[ColumnElement[bool]] = []
+    if only:
+        conditions.append(users.name.in_(bindparam("only", expanding=True)))
+    if state:
+        conditions.append(_state_clause(state))
+    if by_name:
+        conditions.append(func.lower(users.name).like(bindparam("pattern"), escape="\\"))
+    page = _ordered(select(*views.USER_COLUMNS).where(*conditions), sort)
+    count = select(func.count()).select_from(USERS).where(*conditions)
+    return page.offset(bindparam("offset")).limit(bindparam("limit")), count
+
+
+async def list_users(db: AsyncSession, listing: Listing, offset: int, limit: int) -> tuple[list[UserView], int]:
     """One page of users and the total matching the filters."""
-    query = _filtered(listing)
-    total = await db.scalar(query.with_only_columns(func.count(User.id))) or 0
-    rows = (await db.execute(_ordered(query, listing.sort).offset(offset).limit(limit))).scalars().all()
-    return list(rows), total
+    page, count = _statements(listing.state, listing.sort, bool(listing.name_filter), listing.only is not None)
+    escaped = listing.name_filter.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    values = {"only": sorted(listing.only or ()), "pattern": f"%{escaped}%", "offset": offset, "limit": limit}
+    total = await db.scalar(count, values) or 0
+    return await views.load(db, page, values), total
 
 
 def checked_name(raw: str) -> str:

@@ -71,10 +71,6 @@ class Caller:
         return scope_rules.check_any(self.scopes, wanted, target, self.members)
 
 
-def user_target(user: User, server: str | None = None) -> scope_rules.Target:
-    return scope_rules.Target(user=user.name, server=f"{user.name}/{server}" if server is not None else None)
-
-
 async def _caller(
     db: AsyncSession, owner: User | Service, via: Via, token: APIToken | None = None
 ) -> Caller:
