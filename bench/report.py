@@ -36,7 +36,7 @@ class Table:
 
     def ratio(self, key: str) -> str:
         ours, theirs = (self.figure(key, side).value for side in SIDES)
-        if ours is None or theirs is None or theirs == 0:
+        if ours is None or theirs is None or theirs <= 0:  # nothing to compare with (a cost lost in the noise)
             return "–"
         return f"{ours / theirs:.2f}"
 

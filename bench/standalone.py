@@ -67,21 +67,23 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def running(run: Run, name: str, argv: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+def running(
+    run: Run, name: str, argv: list[str], ready_url: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """A process of the harness's own, up until ready_url answers, stopped on leaving."""
     proc = run.processes.start(name, argv, env={**os.environ, **(env or {})}, cwd=run.workdir)
     try:
         wait_until(lambda: _alive(proc, name) and _answers(ready_url), 60, f"{name} at {ready_url}")
-        yield
+        yield proc
     finally:
         run.processes.stop(proc)
 
 
 @contextmanager
-def proxy_running(run: Run, proxy: Proxy) -> Iterator[None]:
+def proxy_running(run: Run, proxy: Proxy) -> Iterator[subprocess.Popen[bytes]]:
     ready = f"http://127.0.0.1:{proxy.api_port}/api/routes"
-    with running(run, f"proxy-{proxy.side}", proxy.argv(), ready, {"CONFIGPROXY_AUTH_TOKEN": proxy.token}):
-        yield
+    with running(run, f"proxy-{proxy.side}", proxy.argv(), ready, {"CONFIGPROXY_AUTH_TOKEN": proxy.token}) as proc:
+        yield proc
 
 
 @contextmanager

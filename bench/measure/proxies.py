@@ -4,12 +4,15 @@ JupyterLab server, at concurrency 1 and 32. The same load straight to the backen
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
+from pathlib import Path
 
 from bench import standalone
 from bench.context import Run
 from bench.figures import Figure, RowSpec, ms, percentile
 from bench.httpload import LoadResult, load
+from bench.standalone import Proxy
 
 CONCURRENCY = (1, 32)
 TARGETS = {
@@ -28,18 +31,42 @@ def rows(run: Run) -> list[RowSpec]:
                 RowSpec(f"{base}.p50", f"GET {path} ({label}), concurrency {c}: p50", "ms"),
                 RowSpec(f"{base}.p99", f"… p99", "ms"),
                 RowSpec(f"{base}.rps", f"… requests/s", "req/s"),
+                RowSpec(f"{base}.added", "… latency the proxy adds: p50 through it minus p50 direct", "ms"),
+                RowSpec(f"{base}.loss", "… requests/s lost to the proxy: 1 − through it / direct", "%"),
+                RowSpec(f"{base}.cpu", "… the proxy's CPU time per request (user + kernel)", "µs"),
             ]
     return specs
 
 
-def _figures(base: str, result: LoadResult) -> dict[str, Figure]:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _through(proxy: Proxy, pid: int, path: str, c: int, seconds: float) -> tuple[LoadResult, float]:
+    """The load through a proxy, and the proxy's CPU seconds per request under it."""
+    before = _cpu_seconds(pid)
+    result = load(proxy.port, path, c, seconds)
+    return result, (_cpu_seconds(pid) - before) / max(1, len(result.latencies))
+
+
+def _figures(base: str, proxied: tuple[LoadResult, float], direct: LoadResult) -> dict[str, Figure]:
+    """The proxied load's figures, and what it costs against the same load sent straight to the backend."""
+    result, cpu = proxied
     if not result.latencies:
         return {}
-    return {
-        f"{base}.p50": Figure(ms(percentile(result.latencies, 50))),
+    p50 = ms(percentile(result.latencies, 50))
+    figures = {
+        f"{base}.p50": Figure(p50),
         f"{base}.p99": Figure(ms(percentile(result.latencies, 99))),
         f"{base}.rps": Figure(result.per_second),
+        f"{base}.cpu": Figure(cpu * 1e6),
     }
+    if direct.latencies:
+        figures[f"{base}.added"] = Figure(p50 - ms(percentile(direct.latencies, 50)))
+        figures[f"{base}.loss"] = Figure(100 * (1 - result.per_second / direct.per_second))
+    return figures
 
 
 def _note(result: LoadResult, what: str) -> str:
@@ -61,17 +88,20 @@ def measure(run: Run) -> tuple[Figures, dict[str, str]]:
     notes: dict[str, str] = {}
     seconds = run.size.load_seconds
     proxies = standalone.proxies()
+    pids: dict[str, int] = {}
     with ExitStack() as stack:
         ports = {"trivial": stack.enter_context(standalone.trivial_backend(run)), "lab": stack.enter_context(standalone.bare_jupyterlab(run))}
         for proxy in proxies:
-            stack.enter_context(standalone.proxy_running(run, proxy))
+            pids[proxy.side] = stack.enter_context(standalone.proxy_running(run, proxy)).pid
             with proxy.api() as api:
                 proxy.add_route(api, "/trivial", f"http://127.0.0.1:{ports['trivial']}")
                 proxy.add_route(api, standalone.SINGLEUSER_PREFIX.rstrip("/"), f"http://127.0.0.1:{ports['lab']}")
         for turn, (key, c) in enumerate((key, c) for key in TARGETS for c in CONCURRENCY):
             base, path = f"proxy.{key}.c{c}", TARGETS[key][1]
-            for proxy in proxies if turn % 2 == 0 else proxies[::-1]:
-                figures.setdefault(proxy.side, {}).update(_figures(base, load(proxy.port, path, c, seconds)))
+            order = proxies if turn % 2 == 0 else proxies[::-1]
+            proxied = {p.side: _through(p, pids[p.side], path, c, seconds) for p in order}
             direct = load(ports[key], path, c, seconds)
+            for side, result in proxied.items():
+                figures.setdefault(side, {}).update(_figures(base, result, direct))
             notes.update({f"{base}.{w}": _note(direct, w.replace("rps", "req/s")) for w in ("p50", "p99", "rps")})
     return figures, notes

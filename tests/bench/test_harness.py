@@ -14,8 +14,8 @@ from bench.main import HUB_ROWS, ONLY, build_table, only_table
 from bench.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
-CELL = re.compile(r"^(n/a \(.+\)|[\d,]+(\.\d+)? \S+)$")
-RATIO = re.compile(r"^(–|\d+\.\d\d)$")
+CELL = re.compile(r"^(n/a \(.+\)|-?[\d,]+(\.\d+)? \S+)$")  # negative: a cost lost in the noise
+RATIO = re.compile(r"^(–|-?\d+\.\d\d)$")
 
 
 def _sections(markdown: str) -> dict[str, list[list[str]]]:

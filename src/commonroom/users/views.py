@@ -2,8 +2,8 @@
 SELECTs of columns.
 
 Why not mapped objects: building them, with the identity map and their joined or select-in collections, was
-most of the hub's time on those two calls (bench/results/only-api.md). A view is one SELECT of user columns and
-one each of their servers, group names and role names, kept in frozen dataclasses. Changes still go through
+most of the hub's time on those two calls (bench/results/only-api.md). A view is one SELECT of user columns,
+one of their servers and one of their group and role names, kept in named tuples. Changes still go through
 the ORM; `of(user)` gives the same view of a loaded ORM user, so one JSON model serves reads and writes.
 """
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commonroom.auth.scopes import with_default_roles
@@ -59,15 +59,16 @@ SERVER_FIELDS = ("name", "pending", "target", "state", "user_options", "display_
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _BY_NAME = select(*USER_COLUMNS).where(_users.name == bindparam("name"))
 _SERVERS = select(_servers.user_id, *(_servers[f] for f in SERVER_FIELDS)).where(_servers.user_id.in_(_IDS))
-_GROUPS = select(group_members.c.user_id, Group.__table__.c.name).join(Group.__table__).where(
-    group_members.c.user_id.in_(_IDS)
+_GROUPS = select(group_members.c.user_id, literal("group"), Group.__table__.c.name).join(Group.__table__)
+_ROLES = select(user_roles.c.user_id, literal("role"), Role.__table__.c.name).join(Role.__table__)
+_MEMBERSHIPS = union_all(
+    _GROUPS.where(group_members.c.user_id.in_(_IDS)), _ROLES.where(user_roles.c.user_id.in_(_IDS))
 )
-_ROLES = select(user_roles.c.user_id, Role.__table__.c.name).join(Role.__table__).where(user_roles.c.user_id.in_(_IDS))
 
 
 async def load(db: AsyncSession, users: Select[Any], values: dict[str, Any]) -> list[UserView]:
     """The views of the users a statement selects (its USER_COLUMNS, with these values bound), in its order,
-    with their servers, groups and roles (one query each)."""
+    with their servers (one query) and their groups and roles (another)."""
     rows = (await db.execute(users, values)).all()
     if not rows:
         return []
@@ -75,7 +76,10 @@ async def load(db: AsyncSession, users: Select[Any], values: dict[str, Any]) -> 
     servers: defaultdict[int, list[ServerView]] = defaultdict(list)
     for row in await db.execute(_SERVERS, ids):
         servers[row[0]].append(ServerView._make(row[1:]))
-    groups, roles = await _names(db, _GROUPS, ids), await _names(db, _ROLES, ids)
+    names: dict[str, defaultdict[int, list[str]]] = {"group": defaultdict(list), "role": defaultdict(list)}
+    for user_id, kind, name in await db.execute(_MEMBERSHIPS, ids):
+        names[kind][user_id].append(name)
+    groups, roles = names["group"], names["role"]
     return [
         UserView._make((
             *row,
@@ -90,13 +94,6 @@ async def load(db: AsyncSession, users: Select[Any], values: dict[str, Any]) -> 
 async def one(db: AsyncSession, name: str) -> UserView | None:
     found = await load(db, _BY_NAME, {"name": name})
     return found[0] if found else None
-
-
-async def _names(db: AsyncSession, query: Select[Any], ids: dict[str, list[int]]) -> defaultdict[int, list[str]]:
-    names: defaultdict[int, list[str]] = defaultdict(list)
-    for user_id, name in await db.execute(query, ids):
-        names[user_id].append(name)
-    return names
 
 
 def of(user: User) -> UserView:
