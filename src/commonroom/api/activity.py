@@ -63,7 +63,8 @@ def _later(column: Any) -> Any:
 # Built once, on the tables: these run for every report, and building an ORM statement costs more than running it.
 _users, _servers = USERS.c, SERVERS.c
 _USER_ID = select(_users.id).where(_users.name == bindparam("user_name"))
-_USER_SEEN = update(USERS).where(_users.name == bindparam("user_name")).values(last_activity=_later(_users.last_activity))
+_USER_SEEN = update(USERS).where(_users.name == bindparam("user_name"))
+_USER_SEEN = _USER_SEEN.values(last_activity=_later(_users.last_activity))
 _SERVER_SEEN = update(SERVERS).where(
     _servers.user_id == _USER_ID.scalar_subquery(), _servers.name == bindparam("server_name")
 ).values(last_activity=_later(_servers.last_activity))

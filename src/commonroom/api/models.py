@@ -14,7 +14,9 @@ from commonroom.users.views import ServerView, UserView
 from commonroom.web.identity import Caller
 
 
-def server_model(server: Server | ServerView, base_url: str, with_state: bool = False, user: str | None = None) -> dict[str, Any]:
+def server_model(
+    server: Server | ServerView, base_url: str, with_state: bool = False, user: str | None = None
+) -> dict[str, Any]:
     """`user`: the owner's name; needed for a view, saves loading server.user for a mapped server."""
     if user is None:
         assert isinstance(server, Server), "a server view needs its owner's name"

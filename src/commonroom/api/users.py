@@ -110,7 +110,8 @@ async def create_users(body: NewUsers, hub: HubDep, caller: CallerDep, db: DB) -
     except DirectoryError as exc:
         raise APIError(exc.status, exc.message) from None
     await db.commit()
-    return FastJSONResponse([user_model(caller, views.of(u), hub.config.hub.base_url) for u in created], status_code=201)
+    models = [user_model(caller, views.of(u), hub.config.hub.base_url) for u in created]
+    return FastJSONResponse(models, status_code=201)
 
 
 @router.get("/users/{name}")
@@ -119,11 +120,14 @@ async def get_user(name: str, hub: HubDep, caller: CallerDep, db: DB) -> FastJSO
     user = await views.one(db, name)
     if user is None:
         raise APIError(404, NOT_FOUND_OR_NO_ACCESS)
-    return FastJSONResponse(user_model(caller, user, hub.config.hub.base_url, auth_state_key=hub.secrets.encryption_key))
+    key = hub.secrets.encryption_key
+    return FastJSONResponse(user_model(caller, user, hub.config.hub.base_url, auth_state_key=key))
 
 
 @router.post("/users/{name}", status_code=201)
-async def create_user(name: str, hub: HubDep, caller: CallerDep, db: DB, body: NewUser | None = None) -> FastJSONResponse:
+async def create_user(
+    name: str, hub: HubDep, caller: CallerDep, db: DB, body: NewUser | None = None
+) -> FastJSONResponse:
     require(caller, "admin:users", Target(user=name))
     admin = body.admin if body else False
     _check_admin_grant(caller, admin)
