@@ -146,6 +146,26 @@ async def test_a_server_that_dies_at_start_fails_with_its_log(harness: Harness) 
     assert spawner.state == {}
 
 
+async def test_the_start_watch_ends_once_the_server_listens(harness: Harness) -> None:
+    """The server exits with 3 when someone connects, or 0.3 s after it listens: start() must count it as
+    started once it listens (the HTTP probe takes over from there), where watching the whole first half second
+    would have called it dead at start."""
+    code = (
+        "import os, socket, sys, urllib.parse\n"
+        "port = urllib.parse.urlsplit(os.environ['JUPYTERHUB_SERVICE_URL']).port\n"
+        "server = socket.create_server(('127.0.0.1', port))\n"
+        "server.settimeout(0.3)\n"
+        "try:\n    server.accept()\nexcept TimeoutError:\n    pass\n"
+        "sys.exit(3)"
+    )
+    spawner = harness.spawner(harness.config(cmd=python_cmd(code)))
+
+    url = await spawner.start()
+
+    assert url.startswith("http://127.0.0.1:")
+    await spawner.stop(now=True)
+
+
 async def test_nothing_the_server_started_is_left_after_a_failed_start(harness: Harness) -> None:
     code = (
         "import subprocess, sys\n"

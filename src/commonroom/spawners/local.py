@@ -34,7 +34,9 @@ _DEFAULT_CMD = (sys.executable, "-m", "commonroom.singleuser")
 """The interpreter running the hub is the one with Commonroom's single-user server installed."""
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _EARLY_EXIT_SECONDS = 0.5
-"""How long start() watches for a server that dies at once; the hub's HTTP probe takes over after that."""
+"""How long start() watches for a server that dies at once, unless it listens on its port sooner (a forked
+server does within ~0.1 s); the hub's HTTP probe takes over after that."""
+_EARLY_POLL_SECONDS = 0.01
 _LOG_TAIL_LINES = 20
 _LOG_TAIL_BYTES = 16 * 1024
 
@@ -172,13 +174,13 @@ class LocalProcessSpawner(Spawner):
         limits = handle.to_state() if handle else None
         self.state.update(proc.to_state(), port=port, log=str(self._log_path), account=account_name, limits=limits)
         self._emit(f"Starting your server (pid {proc.pid})", 60)
-        await self._watch_first_moments(proc)
+        await self._watch_first_moments(proc, port)
         return f"http://127.0.0.1:{port}"
 
-    async def _watch_first_moments(self, proc: procs.ProcessId) -> None:
+    async def _watch_first_moments(self, proc: procs.ProcessId, port: int) -> None:
         """Fail at once, with its log, when the server dies right away; leave nothing behind on a cancel."""
         try:
-            died = await procs.ends_within(proc, _EARLY_EXIT_SECONDS)
+            died = await procs.ends_within(proc, _EARLY_EXIT_SECONDS, lambda: _listening(port), _EARLY_POLL_SECONDS)
         except asyncio.CancelledError:
             await self.stop(now=True)
             raise
@@ -332,6 +334,14 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on the loopback port: the server, once it is up (a refused or
+    accepted loopback connection is answered at once; the timeout only bounds a full backlog)."""
+    with socket.socket() as sock:
+        sock.settimeout(0.05)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @functools.cache

@@ -201,13 +201,16 @@ def exit_status(proc: ProcessId) -> int | None:
     return status
 
 
-async def ends_within(proc: ProcessId, seconds: float) -> bool:
-    """Whether the process stops running within `seconds` (it is not reaped, so its pid stays reserved)."""
+async def ends_within(
+    proc: ProcessId, seconds: float, unless: Callable[[], bool] = lambda: False, poll: float = _POLL_SECONDS
+) -> bool:
+    """Whether the process stops running within `seconds` (it is not reaped, so its pid stays reserved);
+    False as soon as `unless()` holds while it runs."""
     deadline = asyncio.get_running_loop().time() + seconds
     while _running(proc):
-        if asyncio.get_running_loop().time() >= deadline:
+        if unless() or asyncio.get_running_loop().time() >= deadline:
             return False
-        await asyncio.sleep(_POLL_SECONDS)
+        await asyncio.sleep(poll)
     return True
 
 
