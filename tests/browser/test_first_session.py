@@ -105,9 +105,13 @@ def test_first_day_on_a_new_hub(hub: HubProcess, page: Page) -> None:
     assert shown[0] == "Server requested" and shown[-1] == f"Server ready at {hub.prefix}user/ben/", shown
     assert len(shown) >= 3, shown
 
+    # As a person would: type once the notebook's kernel is ready (JupyterLab can re-render the cells while it
+    # connects, which loses what was typed), and run the cell once the text is in it.
+    expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=60_000)
     cell = page.locator(".jp-Notebook .jp-Cell .cm-content").first
     cell.click(timeout=60_000)
     page.keyboard.type("1+1")
+    expect(cell).to_have_text("1+1")
     page.keyboard.press("Shift+Enter")
     expect(page.locator(".jp-OutputArea-output").first).to_have_text("2", timeout=60_000)
 
