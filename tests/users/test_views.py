@@ -1,9 +1,11 @@
 """The two ways to a user's view agree: loaded with plain SELECTs (the API's reads) and made from an ORM user
-(after a change). A real SQLite file, brought to the current schema by the migrations."""
+(after a change); pages keep the listing's order and filters, and activity reports update the times. On both
+databases the hub runs on: a real SQLite file and a real PostgreSQL server, brought to the current schema by
+the migrations."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -11,15 +13,34 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from commonroom.api import activity
 from commonroom.db.engine import make_engine, migrate, session_factory
 from commonroom.db.loading import user_joined
 from commonroom.db.models import Group, Role, Server, User
 from commonroom.users import directory, views
+from tests.support import postgres as pg
+from tests.support.postgres import Postgres
 
 
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}")
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    if not pg.available():
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql; scripts/setup --test installs it)")
+    server = Postgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
+    else:
+        url = await request.getfixturevalue("postgres").new_database(f"views_{tmp_path.name}".lower())
+    engine = make_engine(url)
     await migrate(engine)
     async with session_factory(engine)() as db:
         team, ops = Group(name="team"), Group(name="ops")
@@ -63,3 +84,17 @@ async def test_a_page_keeps_the_listing_order_and_filters(engine: AsyncEngine) -
         assert ([u.name for u in page], total) == (["ada"], 1)
         only = directory.Listing(only=frozenset({"bob", "cy"}), name_filter="_")
         assert await directory.list_users(db, only, 0, 10) == ([], 0)  # "_" is a character, not a wildcard
+
+
+async def test_activity_reports_only_move_times_forward(engine: AsyncEngine) -> None:
+    early, late = datetime(2026, 3, 1), datetime(2026, 4, 1)
+    async with session_factory(engine)() as db:
+        for when in (late, early):  # the late report first: the early one must not move it back
+            assert await activity._changed(db, activity._USER_SEEN, {"user_name": "bob", "when": when})
+            values = {"user_name": "ada", "server_name": "gpu", "when": when}
+            assert await activity._changed(db, activity._SERVER_SEEN, values)
+        assert not await activity._changed(db, activity._USER_SEEN, {"user_name": "nobody", "when": late})
+        await db.commit()
+        bob, ada = await views.one(db, "bob"), await views.one(db, "ada")
+    assert bob is not None and ada is not None
+    assert bob.last_activity == late and ada.servers[1].last_activity == late and ada.servers[0].last_activity is None

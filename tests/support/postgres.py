@@ -1,0 +1,87 @@
+"""A throwaway PostgreSQL server (Debian's postgresql package) on a free loopback port.
+
+initdb into a fresh folder, trust authentication on 127.0.0.1 only, fsync off; nothing of the system's own
+clusters is touched. As root the server runs as the `postgres` account (PostgreSQL refuses root).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support import daemons
+from tests.support.hubprocess import FIXTURE_PROCESSES, wait_for
+from tests.support.ports import free_port
+
+
+def _bin() -> Path | None:
+    """The newest installed server's bin folder."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else None
+
+
+def available() -> bool:
+    return _bin() is not None and (os.geteuid() != 0 or _account() is not None)
+
+
+def _account() -> str | None:
+    try:
+        return pwd.getpwnam("postgres").pw_name
+    except KeyError:
+        return None
+
+
+class Postgres:
+    def __init__(self) -> None:
+        bin_dir = _bin()
+        assert bin_dir is not None, "PostgreSQL is not installed (Debian package postgresql)"
+        self.bin = bin_dir
+        self.dir = Path(tempfile.mkdtemp(prefix="commonroom-pg-"))
+        self.port = free_port()
+        self.user = _account() if os.geteuid() == 0 else None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        if self.user:
+            shutil.chown(self.dir, self.user)
+        data = self.dir / "data"
+        subprocess.run([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                       user=self.user, check=True, capture_output=True, timeout=120)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
+             "-c", "fsync=off", "-c", "full_page_writes=off"],
+            user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        FIXTURE_PROCESSES.add(self.proc.pid)
+        wait_for(self._ready, 30, "PostgreSQL to accept connections")
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"postgres exited with {self.proc.returncode}")
+        ready = [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(ready, capture_output=True, timeout=5).returncode == 0
+
+    async def new_database(self, name: str) -> str:
+        """An empty database of that name; its SQLAlchemy URL."""
+        admin = create_async_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            async with admin.connect() as connection:
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await admin.dispose()
+        return self.url(name)
+
+    def stop(self) -> None:
+        daemons.stop(self.proc)
+        shutil.rmtree(self.dir, ignore_errors=True)
