@@ -184,7 +184,7 @@ def header(run: Run, command: str, seconds: float) -> str:
 
 
 def _commit() -> str:
-    """The commit Commonroom was measured at (it is installed editable, so uncommitted changes count too)."""
+    """The commit Commonroom was measured at (bench/run installs the working tree, so uncommitted changes count)."""
     def git(*args: str) -> str:
         found = subprocess.run(["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, check=False)
         return found.stdout.strip()

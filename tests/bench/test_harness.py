@@ -3,6 +3,7 @@ n/a with a reason. It checks that the harness works, never how fast anything is.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -32,7 +33,8 @@ def _sections(markdown: str) -> dict[str, list[list[str]]]:
 
 def _run(argv: list[str], timeout: float) -> tuple[int, str]:
     """Run the harness; past the timeout, SIGTERM it so that it still stops everything it started."""
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+    env = {**os.environ, "BENCH_KEEP_INSTALL": "1"}  # the suite runs on the working tree installed already
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         try:
             out, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
