@@ -103,8 +103,11 @@ def _attempt(table: Table, section: Section, side: str, action: Callable[[], dic
 
 
 def _per_hub(run: Run, table: Table, hubs: list[Hub], title_start: str, measure: Measure, turn: int) -> None:
+    """Each hub in turn (alternating which goes first), once both are quiet: they run side by side."""
     section = _section(table, title_start)
     for hub in hubs if turn % 2 == 0 else hubs[::-1]:
+        for either in hubs:
+            either.settle()
         _attempt(table, section, hub.name, lambda hub=hub: measure(run, hub))  # type: ignore[misc]
 
 

@@ -77,6 +77,18 @@ def processes_marked(*markers: str) -> list[int]:
     return found
 
 
+def cpu_seconds(*pids: int) -> float:
+    """User and system CPU time these processes have used so far (one that has ended counts as none)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = _stat(pid)
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def kill_marked(marker: str) -> int:
     """SIGKILL every process marked by `marker` (what a hub left behind); how many there were."""
     leftovers = processes_marked(marker)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from bench.ports import free_port
-from bench.processes import Processes, kill_marked, processes_marked, wait_until
+from bench.processes import Processes, cpu_seconds, kill_marked, processes_marked, wait_until
 
 PERSON_PASSWORD = "bench-velvet-otter-lanterns"
 """Every simulated person's password (both hubs check it on the sign-in form)."""
@@ -63,6 +63,17 @@ class Hub(ABC):
         self.proc = self.launch()
         wait_until(self._answers, timeout, f"{self.name} to answer on {self.origin}")
         return time.monotonic() - began
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until this hub's processes use under 5 % of a core over half a second: what follows a start (a
+        launcher importing JupyterLab, first background tasks) is over, so steady-state rows do not measure it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = processes_marked(str(self.workdir))
+            before = cpu_seconds(*pids)
+            time.sleep(0.5)
+            if cpu_seconds(*pids) - before < 0.025:
+                return
 
     def _answers(self) -> bool:
         assert self.proc is not None

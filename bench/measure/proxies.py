@@ -4,14 +4,13 @@ JupyterLab server, at concurrency 1 and 32. The same load straight to the backen
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
-from pathlib import Path
 
 from bench import standalone
 from bench.context import Run
 from bench.figures import Figure, RowSpec, ms, percentile
 from bench.httpload import LoadResult, load
+from bench.processes import cpu_seconds
 from bench.standalone import Proxy
 
 CONCURRENCY = (1, 32)
@@ -38,17 +37,11 @@ def rows(run: Run) -> list[RowSpec]:
     return specs
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _through(proxy: Proxy, pid: int, path: str, c: int, seconds: float) -> tuple[LoadResult, float]:
     """The load through a proxy, and the proxy's CPU seconds per request under it."""
-    before = _cpu_seconds(pid)
+    before = cpu_seconds(pid)
     result = load(proxy.port, path, c, seconds)
-    return result, (_cpu_seconds(pid) - before) / max(1, len(result.latencies))
+    return result, (cpu_seconds(pid) - before) / max(1, len(result.latencies))
 
 
 def _figures(base: str, proxied: tuple[LoadResult, float], direct: LoadResult) -> dict[str, Figure]:
