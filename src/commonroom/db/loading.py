@@ -1,7 +1,8 @@
 """Loader options for the hot paths: a user with the collections the API shows, in the same query.
 
-User's collections load with one extra SELECT each by default (selectin), which suits pages of many users; for
-the one user of a token check or of GET /users/NAME, joining them in costs one query instead of four.
+User's collections load with one extra SELECT each by default (selectin); for the one user of a token check or
+of a handler that changes a user, joining them in costs one query instead of four. (Read-only replies about
+users use users/views.py instead, without mapped objects.)
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from commonroom.users.views import UserView
 State = Literal["active", "ready", "inactive"]
 STATES: tuple[State, ...] = ("active", "ready", "inactive")
 SORT_KEYS = ("id", "name", "last_activity")
-users, servers = USERS.c, SERVERS.c
+_users, _servers = USERS.c, SERVERS.c
 
 
 class DirectoryError(Exception):
@@ -53,17 +53,17 @@ def parse_listing(state: str | None, name_filter: str | None, sort: str | None) 
 
 
 def _state_clause(state: State) -> ColumnElement[bool]:
-    mine = servers.user_id == users.id
-    active = exists().where(mine, servers.target.is_not(None) | servers.pending.is_not(None))
-    ready = exists().where(mine, servers.target.is_not(None), servers.pending.is_(None))
+    mine = _servers.user_id == _users.id
+    active = exists().where(mine, _servers.target.is_not(None) | _servers.pending.is_not(None))
+    ready = exists().where(mine, _servers.target.is_not(None), _servers.pending.is_(None))
     return {"active": active, "ready": ready, "inactive": ~active}[state]
 
 
 def _ordered(query: Select[Any], sort: str) -> Select[Any]:
-    column = {"id": users.id, "name": users.name, "last_activity": users.last_activity}[sort.removeprefix("-")]
+    column = {"id": _users.id, "name": _users.name, "last_activity": _users.last_activity}[sort.removeprefix("-")]
     if sort.startswith("-"):
-        return query.order_by(column.desc().nulls_last(), users.id.desc())
-    return query.order_by(column.asc().nulls_first(), users.id)
+        return query.order_by(column.desc().nulls_last(), _users.id.desc())
+    return query.order_by(column.asc().nulls_first(), _users.id)
 
 
 @cache
@@ -72,11 +72,11 @@ def _statements(state: State | None, sort: str, by_name: bool, only: bool) -> tu
     and building a statement costs more than SQLite takes to run it."""
     conditions: list[ColumnElement[bool]] = []
     if only:
-        conditions.append(users.name.in_(bindparam("only", expanding=True)))
+        conditions.append(_users.name.in_(bindparam("only", expanding=True)))
     if state:
         conditions.append(_state_clause(state))
     if by_name:
-        conditions.append(func.lower(users.name).like(bindparam("pattern"), escape="\\"))
+        conditions.append(func.lower(_users.name).like(bindparam("pattern"), escape="\\"))
     page = _ordered(select(*views.USER_COLUMNS).where(*conditions), sort)
     count = select(func.count()).select_from(USERS).where(*conditions)
     return page.offset(bindparam("offset")).limit(bindparam("limit")), count
