@@ -6,6 +6,7 @@ Every process started here is stopped at the end, also after a failure or Ctrl-C
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import signal
@@ -94,10 +95,24 @@ def _fail(table: Table, section: Section, sides: Sequence[str], exc: Exception) 
         table.fail_section(section, side, f"error: {type(exc).__name__}: {str(exc)[:120]}")
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The harness's own garbage collection kept out of the timings, as timeit does: collected before, paused
+    during (a full collection of what earlier steps left in the harness took tens of ms inside a timed call)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _attempt(table: Table, section: Section, side: str, action: Callable[[], dict[str, Figure]]) -> None:
     with _timed(f"{section.title[:40]} / {side}"):
         try:
-            table.put(side, action())
+            with _no_gc():
+                figures = action()
+            table.put(side, figures)
         except Exception as exc:
             _fail(table, section, [side], exc)
 
