@@ -1,6 +1,7 @@
 """A small HTTP/1.1 load generator for loopback: C keep-alive connections, each sending GETs one after the
-other for a fixed time (and at most a fixed count), so it always stops by itself. Raw asyncio streams keep
-the client's own cost far below httpx's, which matters when the client shares two cores with the servers."""
+other for a fixed time (and at most a fixed count), so it always stops by itself; or (send_each) a given list of
+requests, each sent once. Raw asyncio streams keep the client's own cost far below httpx's, which matters when
+the client shares two cores with the servers."""
 
 from __future__ import annotations
 
