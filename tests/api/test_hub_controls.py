@@ -36,7 +36,7 @@ def test_spawn_limit_answers_429_with_retry_after(hub: HubProcess, admin: str) -
         first = _start_in_background(api, "slow-sam")
         wait_for(lambda: api.get("/users/slow-sam").json()["pending"] == "spawn", 10, "slow-sam's spawn to be pending")
         again = api.post("/users/slow-sam/server", timeout=30)
-        assert again.status_code == 202  # a spawn already under way: JupyterHub answers 202 at once
+        assert again.status_code == 202, again.text  # a spawn already under way: JupyterHub answers 202 at once
         refused = api.post("/users/late-lou/server")
         assert refused.status_code == 429, refused.text
         assert 30 <= int(refused.headers["retry-after"]) <= 60
