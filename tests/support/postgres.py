@@ -17,7 +17,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support import daemons
-from tests.support.hubprocess import FIXTURE_PROCESSES, wait_for
 from tests.support.ports import free_port
 
 
@@ -57,18 +56,12 @@ class Postgres:
         data = self.dir / "data"
         subprocess.run([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
                        user=self.user, check=True, capture_output=True, timeout=120)  # fmt: skip
-        self.proc = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.dir),
-             "-c", "fsync=off", "-c", "full_page_writes=off"],
-            user=self.user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        FIXTURE_PROCESSES.add(self.proc.pid)
-        wait_for(self._ready, 30, "PostgreSQL to accept connections")
+        argv = [str(self.bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
+                "-k", str(self.dir), "-c", "fsync=off", "-c", "full_page_writes=off"]  # fmt: skip
+        what = "PostgreSQL to accept connections"
+        self.proc = daemons.start("postgres", argv, self._answers, 30, what, user=self.user)
 
-    def _ready(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"postgres exited with {self.proc.returncode}")
+    def _answers(self) -> bool:
         ready = [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
         return subprocess.run(ready, capture_output=True, timeout=5).returncode == 0
 

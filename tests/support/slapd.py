@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 from tests.support import daemons
-from tests.support.hubprocess import FIXTURE_PROCESSES, wait_for
 from tests.support.ports import free_port
 
 SUFFIX = "dc=example,dc=org"
@@ -96,15 +95,11 @@ class Slapd:
         (self.dir / "data.ldif").write_text(LDIF)
         subprocess.run(["slapadd", "-f", str(conf), "-l", str(self.dir / "data.ldif")], check=True,
                        capture_output=True, timeout=30)  # fmt: skip
-        self.proc = subprocess.Popen(["/usr/sbin/slapd", "-d", "0", "-f", str(conf), "-h", f"{self.url}/" + (f" {self.ldaps_url}/" if self.tls_port else "")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        FIXTURE_PROCESSES.add(self.proc.pid)
-        wait_for(self._ready, 15, "slapd to answer")
+        urls = f"{self.url}/" + (f" {self.ldaps_url}/" if self.tls_port else "")
+        argv = ["/usr/sbin/slapd", "-d", "0", "-f", str(conf), "-h", urls]
+        self.proc = daemons.start("slapd", argv, self._answers, 15, "slapd to answer")
 
-    def _ready(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"slapd exited with {self.proc.returncode}")
+    def _answers(self) -> bool:
         result = subprocess.run(["ldapwhoami", "-x", "-H", self.url, "-D", ADMIN_DN, "-w", ADMIN_PW],
                                 capture_output=True, timeout=5)  # fmt: skip
         return result.returncode == 0
