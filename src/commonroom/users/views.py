@@ -89,9 +89,9 @@ async def load(db: AsyncSession, users: Select[Any], values: dict[str, Any]) -> 
     return [
         UserView._make((
             *row,
-            tuple(sorted(servers[row[0]], key=lambda s: s.name)) if row[0] in servers else (),
-            tuple(sorted(groups[row[0]])),
-            tuple(with_default_roles(roles[row[0]], admin=row[2], is_user=True)),
+            tuple(sorted(servers.get(row[0], ()), key=lambda s: s.name)),
+            tuple(sorted(groups.get(row[0], ()))),
+            tuple(with_default_roles(roles.get(row[0], ()), admin=row[2], is_user=True)),
         ))
         for row in rows
     ]  # fmt: skip
