@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -34,5 +35,9 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         yield tab
     finally:
         ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        try:  # the picture is for people reading a failure; a page still navigating must not fail the test
+            tab.wait_for_load_state()
+            tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        except Error as error:
+            warnings.warn(f"no screenshot of {request.node.name}: {error.message}", stacklevel=1)
         context.close()
