@@ -1,5 +1,5 @@
-"""Fixtures every test may use: free loopback ports, and guards that fail a test which leaks a process
-or an environment variable."""
+"""Fixtures every test may use: free loopback ports, a PostgreSQL server (one per test worker), and guards
+that fail a test which leaks a process or an environment variable."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import postgres as pg
 from tests.support.hubprocess import FIXTURE_PROCESSES
 from tests.support.ports import free_port
 
@@ -17,6 +18,25 @@ __all__ = ["free_port"]
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.Postgres]:
+    assert pg.available(), "PostgreSQL is not installed: `scripts/setup --test` installs Debian's postgresql"
+    server = pg.Postgres()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Runs a module's hub on both databases: "" is the SQLite default, the other a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    return str(request.getfixturevalue("postgres").new_database(tmp_path_factory.mktemp("db").name))
 
 
 def _children() -> set[int]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +18,7 @@ from commonroom import JUPYTERHUB_COMPAT_VERSION, __version__, api, pages, urls
 from commonroom.api import openapi
 from commonroom.hub import Hub
 from commonroom.pages.render import FormRejected, LoginRequired, login_redirect, render
+from commonroom.web import nul_text
 from commonroom.web.errors import APIError, error_response, handle_api_error
 from commonroom.web.json_reply import FastJSONResponse
 
@@ -51,6 +53,7 @@ def create_app(hub: Hub) -> FastAPI:
         redoc_url=None,
         openapi_url=f"{prefix}/api/openapi.json",
         default_response_class=FastJSONResponse,
+        dependencies=[Depends(nul_text.refuse_in_url)],
     )
     app.state.hub = hub
     app.include_router(api.router, prefix=f"{prefix}/api")
@@ -82,16 +85,27 @@ def _add_error_handlers(app: FastAPI, api_prefix: str) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error_response(400, f"Invalid request: {where}: {first.get('msg')}")
 
+    def error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith(api_prefix):
+            return error_response(status, message)
+        return render(request, "error.html", status=status, code=status, message=message)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if request.url.path.startswith(api_prefix):
-            return error_response(exc.status_code, str(exc.detail))
-        return render(request, "error.html", status=exc.status_code, code=exc.status_code, message=str(exc.detail))
+        return error(request, exc.status_code, str(exc.detail))
+
+    async def database_refused(request: Request, exc: Exception) -> Response:
+        """A NUL in a body is the caller's mistake: a 400, not a 500; the request's session rolls it back."""
+        assert isinstance(exc, DBAPIError)
+        if not nul_text.unstorable(exc):
+            raise exc
+        return error(request, 400, nul_text.MESSAGE)
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(FormRejected, form_rejected)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(DBAPIError, database_refused)
 
 
 def _add_redirects(app: FastAPI, base: str, route_base: str) -> None:

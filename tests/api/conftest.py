@@ -1,4 +1,5 @@
-"""One real hub per API test module, with named servers allowed (two per person), and an admin token."""
+"""One real hub per API test module and database (SQLite, and a real PostgreSQL server), with named servers
+allowed (two per person), and an admin token. So the whole JupyterHub-compatible API runs on both databases."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ HUB_CONFIG = (
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path_factory.mktemp("apihub"), extra_config=HUB_CONFIG)
+def hub(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    process = HubProcess(tmp_path_factory.mktemp("apihub"), extra_config=HUB_CONFIG, database_url=database_url)
     with started(process):
         yield process
 

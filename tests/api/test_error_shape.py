@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.browserless import Person
 from tests.support.hubprocess import HubProcess
 
 J = {"Content-Type": "application/json"}
@@ -151,6 +152,10 @@ CASES: list[tuple[str, str, str, dict[str, Any], int]] = [
     ("admin", "POST", "/share-codes/edna/", {"json": {"expires_in": 31_536_001}}, 400),
     ("admin", "DELETE", "/share-codes/edna/", {"params": {"id": "sc_999999"}}, 404),
     ("admin", "GET", "/users/no-such-person/shared", {}, 404),
+    # NUL characters in URLs: PostgreSQL cannot store them, so every database refuses them alike
+    ("admin", "GET", "/users/a%00b", {}, 400),
+    ("owner", "GET", "/users/edna/server/cull?server=a%00b", {}, 400),
+    ("admin", "GET", "/groups?offset=0%00", {}, 400),
     # removed and unknown
     ("admin", "POST", "/authorizations/token", {}, 404),
     ("admin", "GET", "/authorizations/token/not-a-token", {}, 404),
@@ -198,3 +203,25 @@ def test_error_shape(
     assert set(body) == {"status", "message"} and body["status"] == status, body
     assert isinstance(body["message"], str) and body["message"]
     assert snapshot(hub, admin) == before, "a refused request changed something"
+
+
+def test_a_nul_in_a_body_is_kept_where_the_database_can_store_it_and_refused_where_it_cannot(
+    hub: HubProcess, callers: dict[str, str]
+) -> None:
+    person = Person(hub.origin)
+    try:
+        refused = person.sign_in("ed\x00na", "any password")
+    finally:
+        person.close()
+    assert refused.status_code in (400, 403), refused.text  # a page that says why, never a 500
+    assert ("NUL character" in refused.text) == hub.database_url.startswith("postgresql"), refused.text
+    with hub.api(callers["owner"]) as api:
+        before = api.get("/users/edna/tokens").json()
+        reply = api.post("/users/edna/tokens", json={"note": "bad\x00note"})
+        if hub.database_url.startswith("postgresql"):
+            assert reply.status_code == 400 and "NUL character" in reply.json()["message"], reply.text
+            assert api.get("/users/edna/tokens").json() == before, "the refused token was stored anyway"
+        else:
+            assert reply.status_code == 201, reply.text
+            assert reply.json()["note"] == "bad\x00note"
+            assert api.delete(f"/users/edna/tokens/{reply.json()['id']}").status_code == 204

@@ -4,7 +4,6 @@ set-up forced at sign-in when the hub requires MFA."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 import pyotp
@@ -48,9 +47,8 @@ def enrol(page: Page, hub: HubProcess, name: str) -> tuple[str, list[str]]:
 
 
 def totp_secret_of(hub: HubProcess, name: str) -> str | None:
-    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
-        row = db.execute("SELECT totp_secret FROM users WHERE name = ?", (name,)).fetchone()
-    return str(row[0]) if row and row[0] else None
+    rows = hub.sql("SELECT totp_secret FROM users WHERE name = :name", name=name)
+    return str(rows[0][0]) if rows and rows[0][0] else None
 
 
 def test_enrol_then_sign_in_in_two_steps_and_recovery_codes_work_once(page: Page, hub: HubProcess) -> None:

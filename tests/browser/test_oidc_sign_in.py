@@ -5,7 +5,6 @@ refused, and the encrypted auth state shown only to holders of admin:auth_state.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -69,8 +68,7 @@ def test_member_of_allowed_group_is_not_admin_and_auth_state_is_encrypted(page: 
     expect(page).to_have_url(hub.url("hub/home"))
     page.goto(hub.url("hub/admin"))
     expect(page.locator("#error-message")).to_contain_text("Only administrators")
-    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
-        (stored,) = db.execute("SELECT auth_state FROM users WHERE name = 'bob'").fetchone()
+    [(stored,)] = hub.sql("SELECT auth_state FROM users WHERE name = 'bob'")
     assert stored and "access_token" not in stored and stored.startswith("gAAAA"), "auth state is Fernet-encrypted"
 
     admin = hub.api(hub.token_for("alice")).get("/users/bob").json()
@@ -82,8 +80,7 @@ def test_member_of_allowed_group_is_not_admin_and_auth_state_is_encrypted(page: 
 def test_person_outside_allowed_groups_is_refused_with_a_reason(page: Page, hub: HubProcess) -> None:
     provider_sign_in(page, hub, "carol")
     expect(page.locator(".error")).to_contain_text("not on this hub's list of people who may sign in")
-    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
-        assert db.execute("SELECT count(*) FROM users WHERE name = 'carol'").fetchone() == (0,)
+    assert hub.sql("SELECT count(*) FROM users WHERE name = 'carol'") == [(0,)]
     wait_for(lambda: "sign-in through OpenID Connect refused: Your account is not on this hub's list" in hub.log_text(), 10, "the refusal in the log")
 
 

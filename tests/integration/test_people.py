@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import stat
 
 import httpx
@@ -31,9 +30,8 @@ def test_first_admin_link_works_once(hub: HubProcess) -> None:
 
 
 def test_expired_first_admin_link_is_refused(hub: HubProcess) -> None:
-    with sqlite3.connect(hub.data_dir / "commonroom.sqlite") as db:
-        db.execute("INSERT INTO one_time_links (hashed, purpose, expires_at) VALUES (?, 'first-admin', ?)",
-                   (hashlib.sha256(b"stale-link").hexdigest(), "2020-01-01 00:00:00"))  # fmt: skip
+    hub.sql("INSERT INTO one_time_links (hashed, purpose, expires_at) VALUES (:hashed, 'first-admin', :expires)",
+            hashed=hashlib.sha256(b"stale-link").hexdigest(), expires="2020-01-01 00:00:00")  # fmt: skip
     response = httpx.get(f"{hub.origin}/hub/first-admin/stale-link")
     assert response.status_code == 410 and "expired" in response.text
 

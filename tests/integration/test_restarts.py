@@ -1,4 +1,5 @@
-"""The hub and the proxy can each restart while people work: nobody's server stops, routes come back."""
+"""The hub and the proxy can each restart while people work: nobody's server stops, routes come back; on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ PASSWORD = "velvet-otter-carries-lanterns"
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path_factory.mktemp("restarts"), extra_config="[spawner]\npoll_interval = 1\n")
+def hub(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    config = "[spawner]\npoll_interval = 1\n"
+    process = HubProcess(tmp_path_factory.mktemp("restarts"), extra_config=config, database_url=database_url)
     process.start()
     try:
         yield process

@@ -35,7 +35,7 @@ MISBEHAVING_SERVER = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+def hub(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("failures")
     # Readable by the per-person accounts, unlike pytest's private temp folder.
     scripts = Path(tempfile.mkdtemp(prefix="crscripts-"))
@@ -44,7 +44,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     script.write_text(MISBEHAVING_SERVER)
     script.chmod(0o755)
     config = f"[spawner]\ncmd = [{str(sys.executable)!r}, {str(script)!r}]\nhttp_timeout = 4\nstart_timeout = 20\n"
-    process = HubProcess(workdir, extra_config=config.replace("'", '"'))
+    process = HubProcess(workdir, extra_config=config.replace("'", '"'), database_url=database_url)
     process.start()
     try:
         yield process

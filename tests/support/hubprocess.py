@@ -6,18 +6,19 @@ removes the OS accounts made for the test, so nothing outlives the test that sta
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,10 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from sqlalchemy import Executable, select, text
 
+from commonroom.db.engine import make_engine, sqlite_url
+from commonroom.db.models import SERVERS
 from tests.support.ports import free_port
 
 # Processes that belong to a fixture wider than one test (a module's hub restarted inside a test); the
@@ -54,8 +58,10 @@ def process_gone(pid: int) -> bool:
 
 
 class HubProcess:
-    def __init__(self, workdir: Path, extra_config: str = "", base_url: str = "/", account_prefix: str | None = None) -> None:
+    def __init__(self, workdir: Path, extra_config: str = "", base_url: str = "/", account_prefix: str | None = None,
+                 database_url: str = "") -> None:  # fmt: skip
         self.workdir = workdir
+        self.database_url = database_url
         self.data_dir = workdir / "data"
         self.public_port, self.hub_port, self.api_port = free_port(), free_port(), free_port()
         self.base_url = base_url
@@ -69,6 +75,7 @@ class HubProcess:
         self.config_path.write_text(
             f"[hub]\nbind = \"127.0.0.1:{self.public_port}\"\ninternal_bind = \"127.0.0.1:{self.hub_port}\"\n"
             f"base_url = {json.dumps(base_url)}\ndata_dir = {json.dumps(str(self.data_dir))}\n"
+            f"database_url = {json.dumps(database_url)}\n"
             f"[proxy]\napi_url = \"http://127.0.0.1:{self.api_port}\"\n"
             f"[spawner.local]\naccount_prefix = \"{self.account_prefix}\"\nhome_root = {json.dumps(str(self.home_root))}\n"
             + extra_config
@@ -125,13 +132,24 @@ class HubProcess:
         except (OSError, ValueError, IndexError):
             return None
 
+    def sql(self, statement: str | Executable, **params: Any) -> list[Any]:
+        """Runs one statement (SQL text or SQLAlchemy Core) on the hub's database, SQLite or PostgreSQL, and
+        commits; its rows, if any."""
+
+        async def run() -> list[Any]:
+            engine = make_engine(self.database_url or sqlite_url(self.data_dir))
+            try:
+                async with engine.begin() as connection:
+                    result = await connection.execute(text(statement) if isinstance(statement, str) else statement, params)
+                    return list(result.all()) if result.returns_rows else []
+            finally:
+                await engine.dispose()
+
+        with ThreadPoolExecutor(1) as thread:  # its own thread: Playwright's sync API keeps a loop running in this one
+            return thread.submit(asyncio.run, run()).result()
+
     def server_states(self) -> list[dict[str, Any]]:
-        db = self.data_dir / "commonroom.sqlite"
-        if not db.exists():
-            return []
-        with sqlite3.connect(db) as conn:
-            rows = conn.execute("SELECT state FROM servers").fetchall()
-        return [json.loads(r[0]) for r in rows if r[0]]
+        return [state for (state,) in self.sql(select(SERVERS.c.state)) if state]
 
     def stop(self) -> None:
         """End the hub, then `commonroom shutdown` ends the proxy and every server; check nothing is left.

@@ -13,9 +13,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from tests.support import daemons
 from tests.support.ports import free_port
 
@@ -65,14 +62,10 @@ class Postgres:
         ready = [str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)]
         return subprocess.run(ready, capture_output=True, timeout=5).returncode == 0
 
-    async def new_database(self, name: str) -> str:
+    def new_database(self, name: str) -> str:
         """An empty database of that name; its SQLAlchemy URL."""
-        admin = create_async_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
-        try:
-            async with admin.connect() as connection:
-                await connection.execute(text(f'CREATE DATABASE "{name}"'))
-        finally:
-            await admin.dispose()
+        createdb = [str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name]
+        subprocess.run(createdb, check=True, capture_output=True, timeout=30)
         return self.url(name)
 
     def stop(self) -> None:

@@ -5,7 +5,7 @@ the migrations."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
@@ -18,20 +18,6 @@ from commonroom.db.engine import make_engine, migrate, session_factory
 from commonroom.db.loading import user_joined
 from commonroom.db.models import Group, Role, Server, User
 from commonroom.users import directory, views
-from tests.support import postgres as pg
-from tests.support.postgres import Postgres
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    if not pg.available():
-        pytest.skip("PostgreSQL is not installed (Debian package postgresql; scripts/setup --test installs it)")
-    server = Postgres()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,7 +25,7 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite'}"
     else:
-        url = await request.getfixturevalue("postgres").new_database(f"views_{tmp_path.name}".lower())
+        url = request.getfixturevalue("postgres").new_database(f"views_{tmp_path.name}".lower())
     engine = make_engine(url)
     await migrate(engine)
     async with session_factory(engine)() as db:
