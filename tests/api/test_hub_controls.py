@@ -19,7 +19,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("controls")
     process = HubProcess(workdir, extra_config=SPAWNER)
     config = process.config_path.read_text()
-    process.config_path.write_text(config.replace("[hub]\n", "[hub]\nconcurrent_spawn_limit = 1\n", 1))
+    limits = "[hub]\nconcurrent_spawn_limit = 1\nslow_spawn_timeout = 1\n"
+    process.config_path.write_text(config.replace("[hub]\n", limits, 1))
     with started(process):
         yield process
 
@@ -46,6 +47,30 @@ def test_spawn_limit_answers_429_with_retry_after(hub: HubProcess, admin: str) -
         assert api.delete("/users/slow-sam").status_code == 204
         assert api.get("/users/slow-sam").status_code == 404
         first.join(timeout=30)
+
+
+def test_starts_sent_together_join_one_spawn(hub: HubProcess, admin: str) -> None:
+    """A double click, or a script and a person at once: every start joins the one spawn, none is refused."""
+    with hub.api(admin) as api:
+        assert api.post("/users", json={"usernames": ["twin"]}).status_code == 201
+    together = threading.Barrier(6)
+    replies: list[httpx.Response] = []
+
+    def start() -> None:
+        with hub.api(admin) as api:
+            together.wait()
+            replies.append(api.post("/users/twin/server", timeout=30))
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [reply.status_code for reply in replies] == [202] * 6, [reply.text for reply in replies]
+    servers = hub.processes_for("twin")
+    with hub.api(admin) as api:
+        assert api.delete("/users/twin").status_code == 204  # cancels the spawn
+    assert len(servers) == 1, f"one spawn, one server process: {servers}"
 
 
 def test_shutdown_stops_the_hub_and_proxy(hub: HubProcess, admin: str) -> None:

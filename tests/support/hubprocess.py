@@ -187,6 +187,18 @@ class HubProcess:
                 found.append(int(entry))
         return found
 
+    def processes_for(self, user: str) -> list[int]:
+        """The processes of this hub started for that person (their environment says JUPYTERHUB_USER=user)."""
+        marker = f"JUPYTERHUB_USER={user}\0".encode()
+        found = []
+        for pid in self.processes_of_this_hub():
+            try:
+                if marker in Path(f"/proc/{pid}/environ").read_bytes():
+                    found.append(pid)
+            except OSError:
+                continue
+        return found
+
     def describe_processes_of_this_hub(self) -> str:
         """The command lines of processes_of_this_hub(), for a failure message."""
         lines = []

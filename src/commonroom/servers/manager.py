@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,9 @@ class ServerManager:
         self.proxy = proxy
         self.spawner_factory = spawner_factory
         self.live: dict[Key, Running] = {}
+        # One start at a time per server, from reading its row to registering its spawn task: a second start
+        # then finds the task and joins it, instead of a row already pending with no task yet (a 400).
+        self._starting: weakref.WeakValueDictionary[Key, asyncio.Lock] = weakref.WeakValueDictionary()
         # Extra environment from the person's sign-in (auth_state_env), set by the hub; may refresh tokens.
         self.auth_env: Callable[[AsyncSession, User], Awaitable[dict[str, str]]] | None = None
         self.http = httpx.AsyncClient(follow_redirects=False)
@@ -116,6 +120,13 @@ class ServerManager:
         self, user_name: str, server_name: str = "", options: dict[str, Any] | None = None, label: str | None = None
     ) -> asyncio.Task[None]:
         """Begin starting a server (label: its display name, if given); returns the task that finishes the spawn."""
+        lock = self._starting.setdefault((user_name, server_name), asyncio.Lock())
+        async with lock:
+            return await self._start(user_name, server_name, options, label)
+
+    async def _start(
+        self, user_name: str, server_name: str, options: dict[str, Any] | None, label: str | None
+    ) -> asyncio.Task[None]:
         async with self.sessions() as db:
             user = await self._user(db, user_name)
             options = self._with_profile(user, options or {})
