@@ -4,7 +4,7 @@ hub whose servers never answer (so a spawn stays pending for a few seconds) and 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -49,28 +49,38 @@ def test_spawn_limit_answers_429_with_retry_after(hub: HubProcess, admin: str) -
         first.join(timeout=30)
 
 
-def test_starts_sent_together_join_one_spawn(hub: HubProcess, admin: str) -> None:
-    """A double click, or a script and a person at once: every start joins the one spawn, none is refused."""
-    with hub.api(admin) as api:
-        assert api.post("/users", json={"usernames": ["twin"]}).status_code == 201
-    together = threading.Barrier(6)
+def _together(count: int, send: Callable[[httpx.Client], httpx.Response], admin: HubProcess, token: str) -> list[int]:
+    """The statuses of `count` requests sent at the same moment, each on its own connection."""
+    together = threading.Barrier(count)
     replies: list[httpx.Response] = []
 
-    def start() -> None:
-        with hub.api(admin) as api:
+    def one() -> None:
+        with admin.api(token) as api:
             together.wait()
-            replies.append(api.post("/users/twin/server", timeout=30))
+            replies.append(send(api))
 
-    threads = [threading.Thread(target=start) for _ in range(6)]
+    threads = [threading.Thread(target=one) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert [reply.status_code for reply in replies] == [202] * 6, [reply.text for reply in replies]
-    servers = hub.processes_for("twin")
+    assert len(replies) == count, "a request did not come back"
+    return sorted(reply.status_code for reply in replies)
+
+
+def test_starts_and_stops_sent_together_join_one_spawn_and_one_stop(hub: HubProcess, admin: str) -> None:
+    """A double click, or a script and a person at once: every start joins the one spawn and every stop the one
+    stop (here: the cancelled spawn); none is refused and none fails."""
     with hub.api(admin) as api:
-        assert api.delete("/users/twin").status_code == 204  # cancels the spawn
+        assert api.post("/users", json={"usernames": ["twin"]}).status_code == 201
+    assert _together(6, lambda api: api.post("/users/twin/server", timeout=30), hub, admin) == [202] * 6
+    servers = hub.processes_for("twin")
     assert len(servers) == 1, f"one spawn, one server process: {servers}"
+    assert _together(4, lambda api: api.delete("/users/twin/server", timeout=30), hub, admin) == [204] * 4
+    with hub.api(admin) as api:
+        assert api.get("/users/twin").json()["servers"] == {}
+        assert api.delete("/users/twin").status_code == 204
+    wait_for(lambda: not hub.processes_for("twin"), 10, "twin's server process to end")
 
 
 def test_shutdown_stops_the_hub_and_proxy(hub: HubProcess, admin: str) -> None:

@@ -86,9 +86,9 @@ class ServerManager:
         self.proxy = proxy
         self.spawner_factory = spawner_factory
         self.live: dict[Key, Running] = {}
-        # One start at a time per server, from reading its row to registering its spawn task: a second start
-        # then finds the task and joins it, instead of a row already pending with no task yet (a 400).
-        self._starting: weakref.WeakValueDictionary[Key, asyncio.Lock] = weakref.WeakValueDictionary()
+        # One start or stop at a time per server, from reading its row to registering its task: a second
+        # request then finds the task and joins it, instead of a row already pending with no task yet.
+        self._turns: weakref.WeakValueDictionary[Key, asyncio.Lock] = weakref.WeakValueDictionary()
         # Extra environment from the person's sign-in (auth_state_env), set by the hub; may refresh tokens.
         self.auth_env: Callable[[AsyncSession, User], Awaitable[dict[str, str]]] | None = None
         self.http = httpx.AsyncClient(follow_redirects=False)
@@ -120,11 +120,14 @@ class ServerManager:
         self, user_name: str, server_name: str = "", options: dict[str, Any] | None = None, label: str | None = None
     ) -> asyncio.Task[None]:
         """Begin starting a server (label: its display name, if given); returns the task that finishes the spawn."""
-        lock = self._starting.setdefault((user_name, server_name), asyncio.Lock())
-        async with lock:
-            return await self._start(user_name, server_name, options, label)
+        async with self._turn(user_name, server_name):
+            return await self._begin_start(user_name, server_name, options, label)
 
-    async def _start(
+    def _turn(self, user_name: str, server_name: str) -> asyncio.Lock:
+        """The server's lock, kept only while someone holds it or waits for it (a weak mapping)."""
+        return self._turns.setdefault((user_name, server_name), asyncio.Lock())
+
+    async def _begin_start(
         self, user_name: str, server_name: str, options: dict[str, Any] | None, label: str | None
     ) -> asyncio.Task[None]:
         async with self.sessions() as db:
@@ -275,6 +278,10 @@ class ServerManager:
 
     async def stop(self, user_name: str, server_name: str = "", reason: str | None = None) -> asyncio.Task[None] | None:
         """Begin stopping a server; None if it was not running. `reason` is shown to its owner next time."""
+        async with self._turn(user_name, server_name):
+            return await self._begin_stop(user_name, server_name, reason)
+
+    async def _begin_stop(self, user_name: str, server_name: str, reason: str | None) -> asyncio.Task[None] | None:
         running = self.live.get((user_name, server_name))
         async with self.sessions() as db:
             user = await self._user(db, user_name)
