@@ -1,5 +1,6 @@
 """A new hub, seen through a real browser: the first administrator, a sign-up that waits for approval,
-starting a server with visible progress, running 1+1 in JupyterLab, and stopping the server."""
+starting a server with visible progress, running 1+1 in JupyterLab, and stopping the server; on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -23,14 +24,14 @@ NOTEBOOK = (
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+def hub(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("browser")
     welcome = workdir / "welcome"
     welcome.mkdir()
     (welcome / "Welcome.ipynb").write_text(NOTEBOOK)
     config = f'[spawner]\nwelcome_dir = "{welcome}"\ndefault_url = "/lab/tree/Welcome.ipynb"\n'
     # A hostile base URL (a space and a non-ASCII letter) catches escaping mistakes anywhere on the way.
-    process = HubProcess(workdir, extra_config=config, base_url="/c r é/")
+    process = HubProcess(workdir, extra_config=config, base_url="/c r é/", database_url=database_url)
     process.start()
     try:
         yield process
