@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ports import free_port
+from tests.support.postgres import Postgres
 
 
 def commonroom(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -65,6 +66,23 @@ def test_user_add_and_token_issue(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
     badscope = commonroom("token", "issue", "zoe", "--scope", "root:everything", *data, cwd=tmp_path)
     assert badscope.returncode == 1 and "not a known scope" in badscope.stderr
+
+
+def test_a_database_that_cannot_be_opened_is_explained_without_its_password(tmp_path: Path, postgres: Postgres) -> None:
+    config = tmp_path / "hub.toml"
+    nobody_listens = f"postgresql://hub:s3cret-pw@127.0.0.1:{free_port()}/hub"
+    missing = postgres.url("no_such_db").replace("+asyncpg", "")
+    commands = {"serve": ["serve", "--bind", f"127.0.0.1:{free_port()}"], "user add": ["user", "add", "zoe"]}
+    for url, reason in ((nobody_listens, "[Errno 111]"), (missing, 'database "no_such_db" does not exist')):
+        config.write_text(f'[hub]\ninternal_bind = "127.0.0.1:{free_port()}"\ndatabase_url = "{url}"\n'
+                          f'[proxy]\napi_url = "http://127.0.0.1:{free_port()}"\n')  # fmt: skip
+        for name, args in commands.items():
+            result = commonroom(*args, "--config", str(config), "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
+            said = result.stderr
+            assert result.returncode == 1, said
+            assert f"commonroom {name}: cannot open the database postgresql+asyncpg://" in said and reason in said, said
+            assert "Check [hub] database_url" in said and "Traceback" not in said, said
+            assert "s3cret-pw" not in said + result.stdout
 
 
 def test_serve_explains_a_public_port_in_use(tmp_path: Path) -> None:

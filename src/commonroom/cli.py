@@ -223,11 +223,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(proxy_main(argv[1:]))
     args = build_parser().parse_args(argv)
+    from commonroom.db.engine import DatabaseUnavailable
+
     try:
         result: int = args.func(args)
     except (ConfigError, LookupError) as exc:
         print(f"Configuration error:\n{exc}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        command = " ".join(filter(None, [args.command, getattr(args, "action", None)]))
+        print(f"commonroom {command}: {exc}", file=sys.stderr)
+        return 1
     return result
 
 

@@ -28,7 +28,7 @@ from commonroom.config.models import Config, split_hostport
 from commonroom.background import cancel_and_wait
 from commonroom.culling.service import Culler
 from commonroom.db.changes import count_changes
-from commonroom.db.engine import make_engine, migrate, session_factory, sqlite_url
+from commonroom.db.engine import DatabaseUnavailable, make_engine, migrate, session_factory, sqlite_url
 from commonroom.db.models import OneTimeLink, Server, User
 from commonroom.proxy import process as proxy_process
 from commonroom.proxy.client import ProxyApiError, ProxyClient
@@ -128,7 +128,10 @@ class Hub:
     # ---- life cycle --------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await migrate(self.engine)
+        try:
+            await migrate(self.engine)
+        except DatabaseUnavailable as exc:
+            raise HubStartError(str(exc)) from None
         if self.config.spawner.profiles:
             try:
                 limits.announce(self.config.spawner)

@@ -63,3 +63,37 @@ def test_base_url_gets_trailing_slash(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[hub]\nbase_url = "/jupyter"\n')
     assert load_config(path, environ={}).hub.base_url == "/jupyter/"
+
+
+def _with_database(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(f'[hub]\ndatabase_url = "{url}"\n')
+    return path
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("", ""),
+        ("postgresql://hub:p%40ss@db.example.org:5432/hub", "postgresql+asyncpg://hub:p%40ss@db.example.org:5432/hub"),
+        ("postgres://hub@db/hub", "postgresql+asyncpg://hub@db/hub"),
+        ("postgresql+asyncpg://hub@db/hub", "postgresql+asyncpg://hub@db/hub"),
+        ("sqlite:////srv/hub/jupyterhub.sqlite", "sqlite+aiosqlite:////srv/hub/jupyterhub.sqlite"),
+    ],
+)
+def test_database_urls_written_as_for_jupyterhub_get_the_async_driver(tmp_path: Path, given: str, used: str) -> None:
+    assert load_config(_with_database(tmp_path, given), environ={}).hub.database_url == used
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("mysql://hub@db/hub", "'mysql' is not supported: Commonroom runs on SQLite (leave it empty) or PostgreSQL"),
+        ("postgresql+psycopg2://hub@db/hub", "through asyncpg, not 'psycopg2': write postgresql://"),
+        ("db.example.org/hub", "is not a database URL; write postgresql://USER:PASSWORD@HOST/DB"),
+    ],
+)
+def test_database_urls_it_cannot_use_are_refused_with_what_to_write(tmp_path: Path, given: str, says: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(_with_database(tmp_path, given), environ={})
+    assert "'hub.database_url'" in str(info.value) and says in str(info.value), str(info.value)

@@ -12,6 +12,8 @@ from typing import Literal
 from urllib.parse import quote, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from commonroom.auth import scopes as scope_rules
 from commonroom.limits.sizes import parse_size
@@ -25,6 +27,27 @@ def split_hostport(value: str) -> tuple[str, int]:
     if not match or int(match["port"]) > 65535:
         raise ValueError(f"{value!r} is not HOST:PORT (for example 127.0.0.1:8000)")
     return match["host"].strip("[]"), int(match["port"])
+
+
+# The async driver the hub uses for each database it runs on; URLs may name the database alone, as JupyterHub's do.
+_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg", "postgres": "asyncpg"}
+_TAKEN_OVER = {"", "pysqlite", "aiosqlite", "asyncpg"}
+
+
+def database_url(value: str) -> str:
+    """The URL with the hub's async driver: postgresql:// and sqlite:// as JupyterHub takes them, or the error."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("is not a database URL; write postgresql://USER:PASSWORD@HOST/DB or leave it empty for SQLite") from None
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in _DRIVERS:
+        raise ValueError(f"{backend!r} is not supported: Commonroom runs on SQLite (leave it empty) or PostgreSQL (postgresql://…)")
+    if driver not in _TAKEN_OVER:
+        raise ValueError(f"Commonroom talks to {backend} through {_DRIVERS[backend]}, not {driver!r}: write {backend}://…")
+    return url.set(drivername=f"{'postgresql' if backend == 'postgres' else backend}+{_DRIVERS[backend]}").render_as_string(
+        hide_password=False
+    )
 
 
 class Section(BaseModel):
@@ -41,7 +64,9 @@ class HubConfig(Section):
     )
     data_dir: Path = Field(Path("commonroom-data"), description="Database, secrets and logs (mode 0700).")
     database_url: str = Field(
-        "", description="SQLAlchemy URL. Empty: SQLite file commonroom.sqlite in data_dir."
+        "",
+        description="Empty: SQLite file commonroom.sqlite in data_dir. Or PostgreSQL: postgresql://USER:PASSWORD@HOST/DB "
+        "(driven by asyncpg), or another SQLite file: sqlite:////path/hub.sqlite.",
     )
     public_url: str = Field("", description="Public origin (https://hub.example.org) when behind TLS.")
     cookie_max_age_days: float = Field(14, gt=0, description="How long a sign-in lasts.")
@@ -64,6 +89,11 @@ class HubConfig(Section):
     def _hostport(cls, value: str) -> str:
         split_hostport(value)
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return database_url(value) if value else value
 
     @field_validator("base_url")
     @classmethod

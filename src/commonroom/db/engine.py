@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from commonroom.db.inline_sqlite import InlineSQLite
@@ -55,7 +56,23 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(cfg, "head")
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened; the message names it (without its password), the reason, and what to check."""
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (creating it on a new database)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    try:
+        connection = await engine.connect()
+    except (OSError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(
+            f"cannot open the database {where}: {reason}. Check [hub] database_url, that the database server is "
+            "running and reachable from here, and that its user may connect and create tables."
+        ) from None
+    try:
+        async with connection.begin():
+            await connection.run_sync(_upgrade)
+    finally:
+        await connection.close()
