@@ -19,7 +19,7 @@ def commonroom(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Co
                           cwd=cwd, input=stdin, timeout=60)  # fmt: skip
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["user", "add"], ["token", "issue"], ["config", "check"], ["shutdown"]])
+@pytest.mark.parametrize("args", [[], ["serve"], ["user", "add"], ["token", "issue"], ["config", "check"], ["shutdown"], ["db", "copy"]])
 def test_every_command_has_help(args: list[str], tmp_path: Path) -> None:
     result = commonroom(*args, "--help", cwd=tmp_path)
     assert result.returncode == 0 and "usage: commonroom" in result.stdout
@@ -83,6 +83,12 @@ def test_a_database_that_cannot_be_opened_is_explained_without_its_password(tmp_
             assert f"commonroom {name}: cannot open the database postgresql+asyncpg://" in said and reason in said, said
             assert "Check [hub] database_url" in said and "Traceback" not in said, said
             assert "s3cret-pw" not in said + result.stdout
+
+
+def test_db_copy_refuses_a_target_it_cannot_use_before_reading_anything(tmp_path: Path) -> None:
+    result = commonroom("db", "copy", "--to", "mysql://hub@db/hub", "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
+    assert result.returncode == 2 and "--to 'mysql' is not supported" in result.stderr, result.stderr
+    assert not (tmp_path / "d").exists()
 
 
 def test_serve_explains_a_public_port_in_use(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The `commonroom` command: serve, proxy, user add, token issue, config check."""
+"""The `commonroom` command: serve, proxy, shutdown, user add, token issue, db copy, config check."""
 
 from __future__ import annotations
 
@@ -169,6 +169,42 @@ def cmd_shutdown(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _db_copy(config: Config, to: str) -> dict[str, int]:
+    from commonroom.db.copy import copy
+    from commonroom.db.engine import make_engine
+    from commonroom.hub import Hub
+
+    hub = Hub(config)
+    source, target = hub.engine, make_engine(to)
+    try:
+        return await copy(source, target)
+    finally:
+        await source.dispose()
+        await target.dispose()
+
+
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    from commonroom.config.models import database_url
+    from commonroom.db.copy import CopyRefused
+
+    try:
+        to = database_url(args.to)
+    except ValueError as exc:
+        print(f"commonroom db copy: --to {exc}", file=sys.stderr)
+        return 2
+    config = _load(args)
+    try:
+        copied = asyncio.run(_db_copy(config, to))
+    except CopyRefused as exc:
+        print(f"commonroom db copy: {exc}", file=sys.stderr)
+        return 1
+    for table, rows in copied.items():
+        print(f"{table}: {rows} row(s)")
+    print("copied. To run on it, set [hub] database_url to that URL and keep data_dir: it holds the keys that "
+          "sign-in states and secrets are encrypted with.")  # fmt: skip
+    return 0
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
     load_config(args.file)
     print(f"{args.file}: OK")
@@ -208,6 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--note", default="issued from the command line")
     _config_args(issue)
     issue.set_defaults(func=cmd_token_issue)
+
+    db = commands.add_parser("db", help="the hub's database").add_subparsers(dest="action", required=True, metavar="ACTION")
+    copy = db.add_parser("copy", help="copy every row into another, empty database (stop the hub first)")
+    copy.add_argument("--to", required=True, metavar="URL", help="the new database, e.g. postgresql://USER:PASSWORD@HOST/DB")
+    _config_args(copy)
+    copy.set_defaults(func=cmd_db_copy)
 
     config = commands.add_parser("config", help="configuration").add_subparsers(dest="action", required=True, metavar="ACTION")
     check = config.add_parser("check", help="validate a configuration file")
