@@ -169,17 +169,33 @@ def cmd_shutdown(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _answers(url: str) -> bool:
+    """Whether a hub answers at url (its replies carry X-JupyterHub-Version)."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=2) as client:
+        try:
+            return "x-jupyterhub-version" in (await client.get(url)).headers
+        except httpx.HTTPError:
+            return False
+
+
 async def _db_copy(config: Config, to: str) -> dict[str, int]:
-    from commonroom.db.copy import copy
+    from commonroom.db.copy import CopyRefused, copy
     from commonroom.db.engine import make_engine
     from commonroom.hub import Hub
 
     hub = Hub(config)
-    source, target = hub.engine, make_engine(to)
+    target = make_engine(to)
     try:
-        return await copy(source, target)
+        if await _answers(f"{hub.hub_target}{config.hub.base_url}hub/api/"):
+            raise CopyRefused(f"the hub is running (it answers at {hub.hub_target}); stop it first, or rows it "
+                              "writes during the copy would be missed.")  # fmt: skip
+        return await copy(hub.engine, target)
     finally:
-        await source.dispose()
+        await hub.servers.aclose()
+        await hub.proxy.aclose()
+        await hub.engine.dispose()
         await target.dispose()
 
 

@@ -32,9 +32,11 @@ def test_a_hub_moves_from_sqlite_to_postgresql(tmp_path_factory: pytest.TempPath
             assert api.post("/groups/team", json={"users": ["ann", "bob"]}).status_code == 201
             kept = api.post("/users/ann/tokens", json={"note": "made before the move"}).json()["token"]
         before = _people(hub, admin)
+        url = postgres.new_database("moved")
+        live = hub.cli("db", "copy", "--to", url)
+        assert live.returncode == 1 and "the hub is running" in live.stderr and "stop it first" in live.stderr
         hub.kill_hub(signal.SIGTERM)
 
-        url = postgres.new_database("moved")
         copied = hub.cli("db", "copy", "--to", url.replace("+asyncpg", ""))
         assert copied.returncode == 0, copied.stderr
         assert "users: 4 row(s)" in copied.stdout and "group_members: 2 row(s)" in copied.stdout, copied.stdout
