@@ -1,4 +1,5 @@
-"""A real hub per test module (hub, proxy and, when tests spawn, JupyterLab servers as real processes)."""
+"""A real hub per test module and database (hub, proxy and, when tests spawn, JupyterLab servers as real
+processes): the people, servers and sharing tests run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ def welcome_folder(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+def hub(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("hub")
     welcome = welcome_folder(workdir)
     process = HubProcess(
         workdir,
         extra_config=f'[spawner]\nwelcome_dir = "{welcome}"\ndefault_url = "/lab/tree/Welcome.ipynb"\n'
         "poll_interval = 1\n",
+        database_url=database_url,
     )
     process.start()
     try:
