@@ -49,13 +49,13 @@ def test_spawn_limit_answers_429_with_retry_after(hub: HubProcess, admin: str) -
         first.join(timeout=30)
 
 
-def _together(count: int, send: Callable[[httpx.Client], httpx.Response], admin: HubProcess, token: str) -> list[int]:
+def _together(count: int, send: Callable[[httpx.Client], httpx.Response], hub: HubProcess, token: str) -> list[int]:
     """The statuses of `count` requests sent at the same moment, each on its own connection."""
     together = threading.Barrier(count)
     replies: list[httpx.Response] = []
 
     def one() -> None:
-        with admin.api(token) as api:
+        with hub.api(token) as api:
             together.wait()
             replies.append(send(api))
 
